@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from api.api import api
+
+admin.site.site_header = "Passnum — administration"
+admin.site.site_title = "Passnum"
+admin.site.index_title = "Administration de la plateforme"
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("compte/jetons/", include("api.urls")),
+    path("compte/", include("accounts.urls")),
+    path("connexion/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    path("organisations/", include("organisations.urls")),
+    path("referentiel/", include("geo.urls")),
+    path("taches/", include("jobs.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
