@@ -70,7 +70,8 @@ class SetPasswordFields(forms.Form):
             self.add_error("password2", "Les deux mots de passe ne correspondent pas.")
         elif p1:
             candidate = User(
-                email=self.email, first_name=data.get("first_name", ""),
+                email=self.email,
+                first_name=data.get("first_name", ""),
                 last_name=data.get("last_name", ""),
             )
             try:

@@ -32,9 +32,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         try:
             services.check_not_throttled(request, email)
         except services.LoginThrottled as exc:
-            form = LoginForm(request)
-            form.add_error(None, str(exc))
-            return render(request, "accounts/login.html", {"form": form}, status=429)
+            form = LoginForm(request, initial={"email": email})
+            return render(
+                request, "accounts/login.html", {"form": form, "blocked": str(exc)}, status=429
+            )
         if form.is_valid():
             services.login_succeeded(request, form.get_user())
             return redirect(_safe_next(request) or "core:home")

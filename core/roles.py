@@ -56,8 +56,8 @@ MISSIONS: dict[str, dict] = {
     Kind.OPERATOR: {
         "title": "Espace opérateur",
         "summary": (
-            "Votre lieu de médiation numérique est qualifié : vous acceptez les pass en paiement de "
-            "vos services d'accompagnement et êtes remboursé chaque mois."
+            "Votre lieu de médiation numérique est qualifié : vous acceptez les pass en "
+            "paiement de vos services d'accompagnement et êtes remboursé chaque mois."
         ),
         "tasks": [
             "Présenter vos lieux et votre catalogue de services",
@@ -68,8 +68,8 @@ MISSIONS: dict[str, dict] = {
     Kind.ISSUER: {
         "title": "Espace émetteur",
         "summary": (
-            "Vous émettez et imprimez les pass, qualifiez les opérateurs et leur reversez la valeur "
-            "des pass encaissés."
+            "Vous émettez et imprimez les pass, qualifiez les opérateurs et leur reversez la "
+            "valeur des pass encaissés."
         ),
         "tasks": [
             "Émettre les carnets et produire les fichiers d'impression",

@@ -81,7 +81,9 @@ class Organisation(models.Model):
                 name="organisation_kind_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(legal_category__in=["ASSOCIATION", "PUBLIC", "COMPANY", "OTHER"]),
+                condition=models.Q(
+                    legal_category__in=["ASSOCIATION", "PUBLIC", "COMPANY", "OTHER"]
+                ),
                 name="organisation_legal_category_valid",
             ),
             models.CheckConstraint(
@@ -89,7 +91,8 @@ class Organisation(models.Model):
                 name="organisation_siret_format",
             ),
             models.CheckConstraint(
-                condition=models.Q(brand_colour="") | models.Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"),
+                condition=models.Q(brand_colour="")
+                | models.Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"),
                 name="organisation_brand_colour_format",
             ),
             models.CheckConstraint(

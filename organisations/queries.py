@@ -80,8 +80,10 @@ def find_invitation(token: str) -> Invitation | None:
 
 
 def children_of(organisation: Organisation) -> QuerySet[Organisation]:
-    return organisation.children.filter(is_active=True).select_related("commune").order_by(
-        "kind", "name"
+    return (
+        organisation.children.filter(is_active=True)
+        .select_related("commune")
+        .order_by("kind", "name")
     )
 
 

@@ -18,17 +18,20 @@ class MembershipError(Exception):
     """A business rule refused the change; the message is shown to the user as is."""
 
 
-def _active_admins(organisation: Organisation):
-    return Membership.objects.filter(organisation=organisation, role=Role.ADMIN, is_active=True)
+def _is_last_admin(membership: Membership) -> bool:
+    others = Membership.objects.filter(
+        organisation=membership.organisation, role=Role.ADMIN, is_active=True
+    ).exclude(pk=membership.pk)
+    return not others.exists()
 
 
 @transaction.atomic
 def add_member(
     organisation: Organisation, user: User, role: str, *, by: User | None = None, request=None
 ) -> Membership:
-    membership = Membership.objects.select_for_update().filter(
-        organisation=organisation, user=user
-    ).first()
+    membership = (
+        Membership.objects.select_for_update().filter(organisation=organisation, user=user).first()
+    )
     if membership is not None and membership.is_active:
         raise MembershipError(f"{user.email} est déjà membre de {organisation}.")
     if membership is None:
@@ -55,11 +58,10 @@ def change_role(membership: Membership, role: str, *, by: User, request=None) ->
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if role not in Role.values:
         raise MembershipError("Rôle inconnu.")
-    if membership.role == Role.ADMIN and role != Role.ADMIN:
-        if _active_admins(membership.organisation).exclude(pk=membership.pk).count() == 0:
-            raise MembershipError(
-                "L'organisation doit garder au moins un administrateur : nommez-en un autre d'abord."
-            )
+    if membership.role == Role.ADMIN and role != Role.ADMIN and _is_last_admin(membership):
+        raise MembershipError(
+            "L'organisation doit garder au moins un administrateur : nommez-en un autre d'abord."
+        )
     previous = membership.role
     membership.role, membership.updated_by = role, by
     membership.save(update_fields=["role", "updated_by", "updated_at"])
@@ -79,11 +81,10 @@ def deactivate_member(membership: Membership, *, by: User, request=None) -> Memb
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if not membership.is_active:
         raise MembershipError("Ce membre est déjà désactivé.")
-    if membership.role == Role.ADMIN:
-        if _active_admins(membership.organisation).exclude(pk=membership.pk).count() == 0:
-            raise MembershipError(
-                "Impossible de désactiver le dernier administrateur de l'organisation."
-            )
+    if membership.role == Role.ADMIN and _is_last_admin(membership):
+        raise MembershipError(
+            "Impossible de désactiver le dernier administrateur de l'organisation."
+        )
     membership.is_active, membership.deactivated_at = False, timezone.now()
     membership.updated_by = by
     membership.save()

@@ -71,9 +71,7 @@ def members(request: HttpRequest, organisation_id: int) -> HttpResponse:
             except services.MembershipError as exc:
                 form.add_error("email", str(exc))
             else:
-                messages.success(
-                    request, f"Invitation envoyée à {form.cleaned_data['email']}."
-                )
+                messages.success(request, f"Invitation envoyée à {form.cleaned_data['email']}.")
                 return redirect("organisations:members", organisation.pk)
     page = Paginator(queries.members_of(organisation), 50).get_page(request.GET.get("page"))
     return render(
@@ -116,7 +114,9 @@ def member_update(request: HttpRequest, organisation_id: int, membership_id: int
             form = RoleForm(request.POST)
             if not form.is_valid():
                 raise services.MembershipError("Choisissez un rôle dans la liste.")
-            services.change_role(target, form.cleaned_data["role"], by=request.user, request=request)
+            services.change_role(
+                target, form.cleaned_data["role"], by=request.user, request=request
+            )
             messages.success(request, f"Le rôle de {target.user.email} a été modifié.")
         else:
             raise services.MembershipError("Action inconnue.")
@@ -127,7 +127,9 @@ def member_update(request: HttpRequest, organisation_id: int, membership_id: int
 
 @login_required
 @require_POST
-def invitation_revoke(request: HttpRequest, organisation_id: int, invitation_id: int) -> HttpResponse:
+def invitation_revoke(
+    request: HttpRequest, organisation_id: int, invitation_id: int
+) -> HttpResponse:
     queries.get_admin_membership_or_404(request.user, organisation_id)
     invitation = get_object_or_404(Invitation, pk=invitation_id, organisation_id=organisation_id)
     try:
@@ -157,8 +159,10 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         services.check_invitation_usable(invitation)
     except services.InvitationError as exc:
         return render(
-            request, "organisations/invitation_invalid.html", {"error": str(exc)}, status=410
-            if invitation is not None else 404
+            request,
+            "organisations/invitation_invalid.html",
+            {"error": str(exc)},
+            status=410 if invitation is not None else 404,
         )
     existing_account = invitation.email_has_account()
     form = None
@@ -194,7 +198,8 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 login_succeeded(request, membership.user)
                 request.session[SESSION_KEY] = membership.organisation_id
                 messages.success(
-                    request, f"Votre compte est créé. Bienvenue dans l'espace de {membership.organisation}."
+                    request,
+                    f"Votre compte est créé. Bienvenue dans l'espace de {membership.organisation}.",
                 )
                 return redirect("organisations:detail", membership.organisation_id)
     return render(

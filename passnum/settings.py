@@ -67,7 +67,9 @@ if not _raw_pass_code_keys:
 PASS_CODE_KEYS = _parse_pass_code_keys(_raw_pass_code_keys)
 PASS_CODE_CURRENT_KEY_ID = os.environ.get("PASS_CODE_CURRENT_KEY_ID") or next(iter(PASS_CODE_KEYS))
 if PASS_CODE_CURRENT_KEY_ID not in PASS_CODE_KEYS:
-    raise ImproperlyConfigured("PASS_CODE_CURRENT_KEY_ID ne correspond à aucune clé de PASS_CODE_KEYS.")
+    raise ImproperlyConfigured(
+        "PASS_CODE_CURRENT_KEY_ID ne correspond à aucune clé de PASS_CODE_KEYS."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEBUG or TESTING) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -156,6 +158,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+if TESTING:
+    PASSWORD_HASHERS = ["passnum.hashers.FastArgon2PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -61,20 +61,26 @@ class Programme(models.Model):
         verbose_name_plural = "programmes"
         ordering = ["-starts_on", "name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
-                                   name="programme_dates_ordered"),
-            models.CheckConstraint(condition=models.Q(pic_target_percent__lte=100),
-                                   name="programme_pic_target_percent"),
-            models.CheckConstraint(condition=models.Q(pic_rule__in=["BELOW_BAC", "UP_TO_BAC"]),
-                                   name="programme_pic_rule_valid"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="programme_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pic_target_percent__lte=100), name="programme_pic_target_percent"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pic_rule__in=["BELOW_BAC", "UP_TO_BAC"]),
+                name="programme_pic_rule_valid",
+            ),
             models.CheckConstraint(
                 condition=models.Q(payment_mode="PUBLIC_ACCOUNTING")
                 | models.Q(payment_mode="ISSUER", issuer__isnull=False),
                 name="programme_issuer_required_when_issuer_pays",
             ),
             models.CheckConstraint(
-                condition=models.Q(upstream_fee_basis_points__lte=10000,
-                                   downstream_fee_basis_points__lte=10000),
+                condition=models.Q(
+                    upstream_fee_basis_points__lte=10000, downstream_fee_basis_points__lte=10000
+                ),
                 name="programme_fees_at_most_100_percent",
             ),
             models.UniqueConstraint(fields=["funder", "name"], name="programme_name_unique"),
@@ -109,7 +115,9 @@ class Territory(models.Model):
         verbose_name_plural = "territoires"
         ordering = ["commune__name"]
         constraints = [
-            models.UniqueConstraint(fields=["programme", "commune"], name="territory_unique_commune"),
+            models.UniqueConstraint(
+                fields=["programme", "commune"], name="territory_unique_commune"
+            ),
             models.UniqueConstraint(
                 fields=["programme", "municipality"], name="territory_unique_municipality"
             ),

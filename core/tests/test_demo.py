@@ -1,0 +1,95 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from accounts.models import User
+from core.demo import DEMO_PASSWORD, PILOT_TERRITORIES
+from geo.models import Commune, Intercommunality
+from organisations.models import Membership, Organisation
+from programmes.models import Programme, Territory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def communes():
+    mgp = Intercommunality.objects.create(
+        code="200054781", name="Métropole du Grand Paris", kind="METRO"
+    )
+    paris = Commune.objects.create(insee_code="75056", name="Paris", department="75", epci=mgp)
+    for code, name, _ in PILOT_TERRITORIES:
+        if code.startswith("751"):
+            Commune.objects.create(
+                insee_code=code,
+                name=name,
+                department="75",
+                kind="ARRONDISSEMENT",
+                parent=paris,
+                postal_codes=["75013"],
+            )
+        else:
+            Commune.objects.create(
+                insee_code=code,
+                name=name,
+                department=code[:2],
+                epci=mgp,
+                postal_codes=[code[:2] + "000"],
+            )
+
+
+def test_demo_needs_the_communes():
+    with pytest.raises(CommandError, match="import_communes"):
+        call_command("demo")
+
+
+def test_demo_builds_the_grand_paris_programme(communes, capsys, client):
+    call_command("demo")
+    out = capsys.readouterr().out
+    assert "| Rôle" in out and DEMO_PASSWORD in out
+    programme = Programme.objects.get(name="Pass numérique Grand Paris 2021")
+    assert programme.funder.name == "Métropole du Grand Paris"
+    assert programme.hub.name == "Hub Francil'IN"
+    assert Territory.objects.filter(programme=programme, is_pilot=True).count() == 16
+    assert programme.perimeter.count() == 17  # 15 communes + Paris + its 2 arrondissements
+    for kind in Organisation.Kind.values:
+        assert Organisation.objects.filter(kind=kind).exists(), kind
+    # A login per role, each reaching its workspace.
+    for kind in Organisation.Kind.values:
+        user = (
+            User.objects.filter(
+                email__endswith="@passnum.example",
+                memberships__organisation__kind=kind,
+            )
+            .exclude(email__startswith="admin.")
+            .first()
+        )
+        assert user is not None, kind
+        assert user.check_password(DEMO_PASSWORD)
+        assert client.login(username=user.email, password=DEMO_PASSWORD)
+        response = client.get("/", follow=True)
+        assert response.status_code == 200
+        client.logout()
+
+
+def test_demo_is_idempotent(communes):
+    call_command("demo")
+    counts = (Organisation.objects.count(), User.objects.count(), Membership.objects.count())
+    call_command("demo")
+    assert counts == (
+        Organisation.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+    )
+
+
+def test_only_the_demo_creates_demo_accounts():
+    assert not User.objects.filter(email__endswith="@passnum.example").exists()
+
+
+def test_multi_organisation_demo_user_can_switch(communes, client):
+    call_command("demo")
+    user = User.objects.get(email="coordinatrice.paris13@passnum.example")
+    assert user.memberships.count() == 2
+    client.force_login(user)
+    body = client.get(reverse("core:home")).content.decode()
+    assert "Vous travaillez pour" in body
