@@ -45,7 +45,7 @@ PILOT_TERRITORIES = [
 
 # Invented names: plausible, and fictitious (« démo » marks them in the interface).
 PRESCRIBER_NAMES = [
-    ("CCAS de {city}", Legal.PUBLIC),
+    ("CCAS {de_city}", Legal.PUBLIC),
     ("Centre social Les Passerelles — {city}", Legal.ASSOCIATION),
 ]
 OPERATOR_NAMES = [
@@ -84,6 +84,17 @@ def _member(user: User, org: Organisation, role: str) -> None:
         organisation=org,
         defaults={"role": role, "is_active": True, "deactivated_at": None},
     )
+
+
+def _de(city: str) -> str:
+    """French « de » with elision and contraction: d'Aubervilliers, du Kremlin-Bicêtre."""
+    if city.startswith("Le "):
+        return "du " + city[3:]
+    if city.startswith("Les "):
+        return "des " + city[4:]
+    if city[:1].lower() in "aeiouyhéèêîô":
+        return "d'" + city
+    return "de " + city
 
 
 def _city_label(commune: Commune) -> str:
@@ -182,7 +193,7 @@ def load_demo() -> list[DemoLogin]:
         )
         for pattern, legal in PRESCRIBER_NAMES:
             org = _org(
-                pattern.format(city=city),
+                pattern.format(city=city, de_city=_de(city)),
                 Kind.PRESCRIBER,
                 legal_category=legal,
                 commune=commune,
@@ -193,7 +204,7 @@ def load_demo() -> list[DemoLogin]:
             prescribers.setdefault(code, []).append(org)
         for pattern, legal in OPERATOR_NAMES:
             org = _org(
-                pattern.format(city=city),
+                pattern.format(city=city, de_city=_de(city)),
                 Kind.OPERATOR,
                 legal_category=legal,
                 commune=commune,
