@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .validators import validate_siret
+from .validators import validate_logo, validate_siret
 
 
 class Organisation(models.Model):
@@ -64,6 +64,13 @@ class Organisation(models.Model):
         max_length=7,
         blank=True,
         help_text="Couleur principale au format #RRGGBB, utilisée pour l'habillage.",
+    )
+    logo = models.FileField(
+        "logo",
+        upload_to="logos/",
+        blank=True,
+        validators=[validate_logo],
+        help_text="PNG, JPEG ou WebP, 500 Ko au plus. Affiché dans l'en-tête des pages.",
     )
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField("créée le", auto_now_add=True)

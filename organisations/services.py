@@ -246,3 +246,23 @@ def accept_invitation(
         request=request,
     )
     return membership
+
+
+@transaction.atomic
+def update_organisation(form, *, by: User, request=None) -> Organisation:
+    """Save an OrganisationForm and journal which fields changed (values for non-files)."""
+    organisation = form.save()
+    changed = {
+        field: ("(fichier)" if field == "logo" else str(form.cleaned_data.get(field) or ""))
+        for field in form.changed_data
+    }
+    if changed:
+        record(
+            JournalEntry.Action.ORGANISATION_UPDATED,
+            actor=by,
+            organisation=organisation,
+            obj=organisation,
+            request=request,
+            details={"changed": changed},
+        )
+    return organisation

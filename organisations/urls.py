@@ -7,6 +7,7 @@ urlpatterns = [
     path("choisir/", views.switch, name="switch"),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("<int:organisation_id>/", views.detail, name="detail"),
+    path("<int:organisation_id>/modifier/", views.edit, name="edit"),
     path("<int:organisation_id>/membres/", views.members, name="members"),
     path(
         "<int:organisation_id>/membres/<int:membership_id>/",

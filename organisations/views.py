@@ -12,7 +12,7 @@ from core.roles import mission_for
 from journal.queries import journal_for_organisation
 
 from . import queries, services
-from .forms import InvitationForm, RoleForm
+from .forms import InvitationForm, OrganisationForm, RoleForm
 from .middleware import SESSION_KEY
 from .models import Invitation, Membership
 
@@ -206,4 +206,24 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "organisations/invitation_accept.html",
         {"invitation": invitation, "form": form, "existing_account": existing_account},
+    )
+
+
+@login_required
+def edit(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    membership = queries.get_admin_membership_or_404(request.user, organisation_id)
+    organisation = membership.organisation
+    form = OrganisationForm(
+        request.POST or None, request.FILES or None, instance=organisation
+    )
+    if request.method == "POST" and form.is_valid():
+        services.update_organisation(form, by=request.user, request=request)
+        messages.success(request, "Les informations de l'organisation ont été enregistrées.")
+        return redirect("organisations:detail", organisation.pk)
+    if request.method == "POST":
+        organisation.refresh_from_db()
+    return render(
+        request,
+        "organisations/edit.html",
+        {"membership": membership, "organisation": organisation, "form": form},
     )
