@@ -45,6 +45,8 @@ class OrganisationForm(forms.ModelForm):
         help_text="14 chiffres ; laissez vide si la structure n'en a pas.",
     )
 
+    website = forms.URLField(label="Site web", required=False, assume_scheme="https")
+
     class Meta:
         model = Organisation
         fields = [
@@ -70,5 +72,7 @@ class OrganisationForm(forms.ModelForm):
     def clean_brand_colour(self):
         value = (self.cleaned_data.get("brand_colour") or "").strip()
         if value and not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-            raise forms.ValidationError("Indiquez une couleur au format #RRGGBB, par exemple #0b5394.")
+            raise forms.ValidationError(
+                "Indiquez une couleur au format #RRGGBB, par exemple #0b5394."
+            )
         return value.lower()
