@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
@@ -7,8 +8,15 @@ from .models import JournalEntry
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address. Behind our own TLS proxy, the last X-Forwarded-For hop is the one
+    that proxy saw (earlier hops are client-supplied and not trusted)."""
     if request is None:
         return None
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -51,3 +51,11 @@ def test_missing_pass_code_key_fails_in_production():
     result = _run("check", **env)
     assert result.returncode != 0
     assert "PASS_CODE_KEYS doit être défini" in result.stderr
+
+
+def test_pass_code_key_equal_to_secret_key_is_refused():
+    env = dict(PROD)
+    env["PASS_CODE_KEYS"] = "k1:" + PROD["SECRET_KEY"]
+    result = _run("check", "--deploy", **env)
+    assert result.returncode != 0
+    assert "passnum.E001" in result.stderr

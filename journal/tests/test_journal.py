@@ -67,3 +67,13 @@ def test_database_triggers_are_installed(entry):
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
             )
             assert [row[0] for row in cursor.fetchall()] == ["journal_no_update"]
+
+
+def test_client_ip_behind_the_proxy_takes_the_last_hop(rf, settings):
+    from journal.services import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", REMOTE_ADDR="10.0.0.1")
+    settings.BEHIND_TLS_PROXY = False
+    assert client_ip(request) == "10.0.0.1"
+    settings.BEHIND_TLS_PROXY = True
+    assert client_ip(request) == "203.0.113.9"
