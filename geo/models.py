@@ -45,7 +45,8 @@ class Commune(models.Model):
     name = models.CharField("nom", max_length=200, db_index=True)
     kind = models.CharField("nature", max_length=15, choices=Kind.choices, default=Kind.COMMUNE)
     department = models.CharField("département", max_length=3, db_index=True)
-    region = models.CharField("région", max_length=2, blank=True)
+    # Three characters for the collectivités d'outre-mer (e.g. "975", Saint-Pierre-et-Miquelon).
+    region = models.CharField("région", max_length=3, blank=True)
     postal_codes = models.JSONField("codes postaux", default=list, blank=True)
     population = models.PositiveIntegerField("population municipale", null=True, blank=True)
     parent = models.ForeignKey(

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(db_index=True, max_length=200, verbose_name='nom')),
                 ('kind', models.CharField(choices=[('COMMUNE', 'Commune'), ('ARRONDISSEMENT', 'Arrondissement municipal')], default='COMMUNE', max_length=15, verbose_name='nature')),
                 ('department', models.CharField(db_index=True, max_length=3, verbose_name='département')),
-                ('region', models.CharField(blank=True, max_length=2, verbose_name='région')),
+                ('region', models.CharField(blank=True, max_length=3, verbose_name='région')),
                 ('postal_codes', models.JSONField(blank=True, default=list, verbose_name='codes postaux')),
                 ('population', models.PositiveIntegerField(blank=True, null=True, verbose_name='population municipale')),
                 ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='arrondissements', to='geo.commune', verbose_name='commune de rattachement')),
