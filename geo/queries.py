@@ -1,4 +1,6 @@
-from django.db.models import Q, QuerySet
+import re
+
+from django.db.models import Prefetch, Q, QuerySet
 
 from .models import Commune, Intercommunality
 
@@ -6,13 +8,24 @@ GRAND_PARIS_EPCI = "200054781"
 
 
 def search_communes(query: str = "", department: str = "") -> QuerySet[Commune]:
-    qs = Commune.objects.select_related("epci", "ept", "parent")
+    """Communes and arrondissements matching a name, an INSEE code or a postal code.
+
+    Digits (2 to 5) match the start of an INSEE code or of a postal code ("933" finds 93300);
+    "2A004" is an INSEE code; anything else matches names word by word ("saint denis" finds
+    Saint-Denis).
+    """
+    qs = Commune.objects.select_related("epci", "ept", "parent", "parent__epci")
     query = query.strip()
-    if query:
-        if query.isdigit() and len(query) == 5:
-            qs = qs.filter(Q(insee_code=query) | Q(postal_codes__icontains=query))
-        else:
-            qs = qs.filter(name__icontains=query)
+    if re.fullmatch(r"[0-9]{2,5}", query):
+        # Postal codes are stored as a JSON list of strings: '["93300"]'. Anchoring on the
+        # opening quote matches the start of a code, on SQLite and PostgreSQL alike.
+        qs = qs.filter(Q(insee_code__startswith=query) | Q(postal_codes__icontains=f'"{query}'))
+    elif re.fullmatch(r"[0-9][0-9AB][0-9]{3}", query.upper()):
+        qs = qs.filter(insee_code=query.upper())
+    elif query:
+        for word in re.split(r"[\s\-']+", query):
+            if word:
+                qs = qs.filter(name__icontains=word)
     if department:
         qs = qs.filter(department=department)
     return qs.order_by("name", "insee_code")
@@ -27,11 +40,31 @@ def members_of_epci(epci_code: str, include_arrondissements: bool = False) -> Qu
 
 
 def territories_of_metropole(epci_code: str = GRAND_PARIS_EPCI) -> list[dict]:
-    """The territories of the Métropole du Grand Paris: Paris and the EPTs, with their communes."""
+    """The territories of the Métropole du Grand Paris: Paris and the EPTs, with their communes.
+
+    A member commune in no EPT (Paris) is a territory of its own; every other member belongs to
+    exactly one EPT. Communes are sorted by INSEE code.
+    """
     territories = []
-    for commune in Commune.objects.filter(epci_id=epci_code, ept__isnull=True, kind="COMMUNE"):
-        territories.append({"code": commune.insee_code, "name": commune.name, "communes": [commune]})
-    for ept in Intercommunality.objects.filter(kind="EPT", ept_communes__epci_id=epci_code).distinct():
+    alone = Commune.objects.filter(epci_id=epci_code, ept__isnull=True, kind=Commune.Kind.COMMUNE)
+    for commune in alone.order_by("insee_code"):
+        territories.append(
+            {"code": commune.insee_code, "name": commune.name, "communes": [commune]}
+        )
+    epts = (
+        Intercommunality.objects.filter(
+            kind=Intercommunality.Kind.EPT, ept_communes__epci_id=epci_code
+        )
+        .distinct()
+        .order_by("name")
+        .prefetch_related(
+            Prefetch(
+                "ept_communes",
+                queryset=Commune.objects.filter(epci_id=epci_code).order_by("insee_code"),
+            )
+        )
+    )
+    for ept in epts:
         territories.append(
             {"code": ept.code, "name": ept.name, "communes": list(ept.ept_communes.all())}
         )
