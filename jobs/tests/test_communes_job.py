@@ -1,6 +1,5 @@
 """The first real job: refreshing the communes reference data (geo.services.import_communes)."""
 
-import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -68,10 +67,6 @@ def test_import_result_accepts_what_import_communes_may_return(make_job):
     assert import_result(35, reporter)["communes"] == 35
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("geo.services") is None or not GEO_FIXTURES.is_dir(),
-    reason="geo.services (import_communes) or its test extract is not there yet",
-)
 @pytest.mark.django_db(transaction=True)
 def test_the_real_import_runs_as_a_job(staff):
     from geo.models import Commune
