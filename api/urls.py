@@ -3,4 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "api_tokens"
-urlpatterns = [path("", views.token_list, name="list")]
+urlpatterns = [
+    path("", views.token_list, name="list"),
+    path("<int:token_id>/revoquer/", views.token_revoke, name="revoke"),
+]
