@@ -50,8 +50,18 @@ class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
         fields = [
-            "name", "siret", "legal_category", "address", "postal_code", "city", "commune",
-            "email", "phone", "website", "brand_colour", "logo",
+            "name",
+            "siret",
+            "legal_category",
+            "address",
+            "postal_code",
+            "city",
+            "commune",
+            "email",
+            "phone",
+            "website",
+            "brand_colour",
+            "logo",
         ]
         widgets = {"brand_colour": forms.TextInput(attrs={"placeholder": "#0b5394"})}
 

@@ -213,9 +213,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 def edit(request: HttpRequest, organisation_id: int) -> HttpResponse:
     membership = queries.get_admin_membership_or_404(request.user, organisation_id)
     organisation = membership.organisation
-    form = OrganisationForm(
-        request.POST or None, request.FILES or None, instance=organisation
-    )
+    form = OrganisationForm(request.POST or None, request.FILES or None, instance=organisation)
     if request.method == "POST" and form.is_valid():
         services.update_organisation(form, by=request.user, request=request)
         messages.success(request, "Les informations de l'organisation ont été enregistrées.")

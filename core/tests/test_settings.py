@@ -9,9 +9,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args, **env):
-    base = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "PASS_CODE_KEYS"}
-    }
+    hidden = {"DEBUG", "SECRET_KEY", "PASS_CODE_KEYS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in hidden}
     base.update(env, PASSNUM_VAR_DIR=str(ROOT / "var" / "check"))
     return subprocess.run(
         [sys.executable, "manage.py", *args],

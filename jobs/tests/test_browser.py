@@ -6,12 +6,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from core.tests.browser import log_in, screenshot
 from jobs.models import Job
 from passnum.testing import PASSWORD
 
-# The shared browser fixtures (root conftest.py: page, axe_check, browser_errors) and helpers.
-browser_helpers = pytest.importorskip("core.tests.browser")
-log_in, screenshot = browser_helpers.log_in, browser_helpers.screenshot
+# The shared browser fixtures (root conftest.py: page, axe_check, browser_errors) are used below.
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
