@@ -26,9 +26,11 @@ def memberships_for(user) -> QuerySet[Membership]:
 def get_membership(user, organisation_id: int) -> Membership | None:
     if not user.is_authenticated:
         return None
+    # One indexed row at most (unique user+organisation): no ordering, no extra join for sorting.
     return (
         Membership.active.filter(user=user, organisation_id=organisation_id)
         .select_related("organisation")
+        .order_by()
         .first()
     )
 
