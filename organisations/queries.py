@@ -91,19 +91,21 @@ def children_of(organisation: Organisation) -> QuerySet[Organisation]:
 
 def programmes_of(organisation: Organisation):
     """Programmes this organisation takes part in, whatever its role in them."""
-    from django.db.models import Q
+    from django.db.models import Count, Q
 
     from programmes.models import Programme
 
+    ids = Programme.objects.filter(
+        Q(funder=organisation)
+        | Q(issuer=organisation)
+        | Q(hub=organisation)
+        | Q(territories__municipality=organisation)
+        | Q(territories__municipality__children=organisation)
+        | Q(territories__municipality__children__children=organisation)
+    ).values("pk")
     return (
-        Programme.objects.filter(
-            Q(funder=organisation)
-            | Q(issuer=organisation)
-            | Q(hub=organisation)
-            | Q(territories__municipality=organisation)
-            | Q(territories__municipality__children=organisation)
-            | Q(territories__municipality__children__children=organisation)
-        )
+        Programme.objects.filter(pk__in=ids)
         .select_related("funder")
-        .distinct()
+        .annotate(territory_count=Count("territories"))
+        .order_by("-starts_on", "name")
     )
