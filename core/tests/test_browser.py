@@ -126,6 +126,8 @@ SHELL_PAGES = [
     ("/organisations/{org}/", True),
     ("/organisations/{org}/membres/", True),
     ("/organisations/{org}/journal/", True),
+    ("/organisations/{org}/modifier/", True),
+    ("/taches/organisation/{org}/", True),
     ("/compte/", True),
     ("/compte/mot-de-passe/", True),
     ("/compte/jetons/", True),
@@ -203,3 +205,28 @@ def test_skip_link_is_first_and_moves_focus_to_main(page, admin, logged_in):
     page.keyboard.press("Tab")
     in_main = "() => document.getElementById('contenu').contains(document.activeElement)"
     assert page.evaluate(in_main), page.evaluate("() => document.activeElement.outerHTML")
+
+
+def test_invitation_link_creates_the_account_and_opens_the_workspace(page, axe_check, admin):
+    from organisations import services
+    from organisations.models import Role
+
+    inviter, organisation = admin
+    _invitation, token = services.invite(
+        organisation, "nouvelle.mediatrice@exemple.fr", Role.MEMBER, by=inviter
+    )
+    page.goto(f"/organisations/invitation/{token}/")
+    expect(page.locator("h1")).to_have_text(f"Rejoindre {organisation.name}")
+    axe_check(page)
+    page.get_by_label("Prénom").fill("Nora")
+    page.get_by_label(re.compile(r"^Nom\W*$")).fill("Médiatrice")
+    page.get_by_label(re.compile(r"^Mot de passe\W*$")).fill("un-mot-de-passe-solide-2021")
+    page.get_by_label("Confirmation du mot de passe").fill("autre-chose-2021")
+    page.get_by_role("button", name="Créer mon compte et rejoindre").click()
+    expect(page.get_by_text("Les deux mots de passe ne correspondent pas.")).to_be_visible()
+    axe_check(page)  # the error state too
+    page.get_by_label(re.compile(r"^Mot de passe\W*$")).fill("un-mot-de-passe-solide-2021")
+    page.get_by_label("Confirmation du mot de passe").fill("un-mot-de-passe-solide-2021")
+    page.get_by_role("button", name="Créer mon compte et rejoindre").click()
+    expect(page.locator("h1")).to_have_text(organisation.name)
+    assert urlsplit(page.url).path == f"/organisations/{organisation.pk}/"
