@@ -8,6 +8,10 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
+from ledger.api_custody import router as ledger_custody_router
+from ledger.api_orders import router as ledger_orders_router
+from ledger.api_redemption import router as ledger_redemption_router
+
 from .auth import session_auth, token_auth
 from .docs import Docs
 from .endpoints import router
@@ -79,3 +83,6 @@ api = PassnumAPI(
 )
 install_error_handlers(api)
 api.add_router("", router)
+api.add_router("", ledger_orders_router, tags=["Commandes"])
+api.add_router("", ledger_custody_router, tags=["Stock et transferts"])
+api.add_router("", ledger_redemption_router, tags=["Vérification et encaissement"])

@@ -36,6 +36,16 @@ class JournalEntry(models.Model):
         JOB_STARTED = "JOB_STARTED", "Tâche de fond lancée"
         REFERENCE_DATA_IMPORTED = "REFERENCE_DATA_IMPORTED", "Référentiel importé"
         DEMO_LOADED = "DEMO_LOADED", "Données de démonstration chargées"
+        ORDER_CREATED = "ORDER_CREATED", "Commande créée"
+        ORDER_CONFIRMED = "ORDER_CONFIRMED", "Commande confirmée"
+        ORDER_ISSUED = "ORDER_ISSUED", "Pass émis"
+        ORDER_ACTIVATED = "ORDER_ACTIVATED", "Commande activée"
+        ORDER_CLOSED = "ORDER_CLOSED", "Commande clôturée"
+        PRINT_DOWNLOADED = "PRINT_DOWNLOADED", "Fichier d'impression téléchargé"
+        BOOKLETS_TRANSFERRED = "BOOKLETS_TRANSFERRED", "Carnets remis"
+        BOOKLETS_RECEIVED = "BOOKLETS_RECEIVED", "Réception de carnets confirmée"
+        PASSES_CANCELLED = "PASSES_CANCELLED", "Pass annulés"
+        PASSES_EXPIRED = "PASSES_EXPIRED", "Pass expirés"
 
     created_at = models.DateTimeField("date", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

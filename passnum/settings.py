@@ -97,6 +97,9 @@ INSTALLED_APPS = [
     "journal",
     "jobs",
     "programmes",
+    "operators",
+    "beneficiaries",
+    "ledger",
     "api",
 ]
 

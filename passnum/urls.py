@@ -16,6 +16,8 @@ urlpatterns = [
     path("organisations/", include("organisations.urls")),
     path("referentiel/", include("geo.urls")),
     path("taches/", include("jobs.urls")),
+    path("pass/", include("ledger.urls")),
+    path("p/", include("ledger.public_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,5 @@
+"""API endpoints: custody. Mounted at /api/v1/ by api/api.py."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,3 @@
+"""The public check page of a pass: /p/<serial>.<code> (see views_redeem)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: custody (see ledger/urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: orders (see ledger/urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: print (see ledger/urls.py)."""
+
+urlpatterns: list = []

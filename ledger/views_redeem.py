@@ -1,0 +1,3 @@
+"""Views: redeem (see ledger/urls.py)."""
+
+urlpatterns: list = []

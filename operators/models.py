@@ -1,0 +1,159 @@
+"""Operators' qualification, places and service catalogue (first cut, extended by the operators
+issue: documents, questionnaire, bank details, opening hours…)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Qualification(models.TextChoices):
+    SUBMITTED = "SUBMITTED", "Candidature déposée"
+    IN_REVIEW = "IN_REVIEW", "En cours d'examen"
+    QUALIFIED = "QUALIFIED", "Qualifié"
+    REFUSED = "REFUSED", "Refusé"
+    SUSPENDED = "SUSPENDED", "Suspendu"
+    DEQUALIFIED = "DEQUALIFIED", "Déqualifié"
+
+
+QUALIFICATION_VALUES = [value for value, _ in Qualification.choices]
+
+
+class OperatorProfile(models.Model):
+    organisation = models.OneToOneField(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="operator_profile",
+        limit_choices_to={"kind": "OPERATOR"},
+    )
+    qualification = models.CharField(
+        "qualification",
+        max_length=11,
+        choices=Qualification.choices,
+        default=Qualification.SUBMITTED,
+    )
+    reference_number = models.CharField("n° de référencement (émetteur)", max_length=40, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("décision le", null=True, blank=True)
+    decision_reason = models.TextField("motif", blank=True)
+
+    class Meta:
+        verbose_name = "profil d'opérateur"
+        verbose_name_plural = "profils d'opérateurs"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(qualification__in=QUALIFICATION_VALUES),
+                name="operator_qualification_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(qualification__in=["SUBMITTED", "IN_REVIEW"])
+                | models.Q(decided_at__isnull=False),
+                name="operator_decision_dated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.get_qualification_display()})"
+
+    @property
+    def is_qualified(self) -> bool:
+        return self.qualification == Qualification.QUALIFIED
+
+
+class Place(models.Model):
+    """A lieu de médiation numérique run by an operator, where passes are accepted."""
+
+    operator = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="places"
+    )
+    name = models.CharField("nom", max_length=200)
+    address = models.CharField("adresse", max_length=250)
+    postal_code = models.CharField("code postal", max_length=5)
+    commune = models.ForeignKey("geo.Commune", on_delete=models.PROTECT, related_name="places")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    opening_hours = models.CharField("horaires (format OSM)", max_length=250, blank=True)
+    accepts_passes = models.BooleanField("accepte les pass", default=True)
+    is_active = models.BooleanField("actif", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "lieu"
+        verbose_name_plural = "lieux"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.commune.name}"
+
+
+class Service(models.Model):
+    """A service d'accompagnement numérique (SAN) in an operator's catalogue."""
+
+    class Theme(models.TextChoices):
+        # The 9 services of the national « Lieux de médiation numérique » schema.
+        AIDE_DEMARCHES = (
+            "aide-aux-demarches-administratives",
+            "Aide aux démarches administratives",
+        )
+        MAITRISE_OUTILS = (
+            "maitrise-des-outils-numeriques",
+            "Maîtrise des outils numériques du quotidien",
+        )
+        INSERTION_PRO = (
+            "insertion-professionnelle-via-le-numerique",
+            "Insertion professionnelle via le numérique",
+        )
+        UTILISATION_SECURISEE = (
+            "utilisation-securisee-du-numerique",
+            "Utilisation sécurisée du numérique",
+        )
+        PARENTALITE = (
+            "parentalite-et-education-avec-le-numerique",
+            "Parentalité et éducation avec le numérique",
+        )
+        LOISIRS = (
+            "loisirs-et-creations-numeriques",
+            "Loisirs et créations numériques",
+        )
+        CULTURE = (
+            "comprehension-et-usage-des-sites-d-information-et-de-culture-numerique",
+            "Compréhension et usage des sites d'information et de culture numérique",
+        )
+        MATERIEL = (
+            "acces-a-du-materiel-informatique",
+            "Accès à du matériel informatique",
+        )
+        CONNEXION = (
+            "acces-a-une-connexion-internet",
+            "Accès à une connexion internet",
+        )
+
+    operator = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="services"
+    )
+    title = models.CharField("intitulé", max_length=200)
+    theme = models.CharField("thème", max_length=80, choices=Theme.choices)
+    is_collective = models.BooleanField("collectif", default=False)
+    duration_minutes = models.PositiveIntegerField("durée (minutes)", default=60)
+    price_in_passes = models.PositiveSmallIntegerField("prix en pass", default=1)
+    description = models.TextField("description", blank=True)
+    is_active = models.BooleanField("actif", default=True)
+
+    class Meta:
+        verbose_name = "service"
+        verbose_name_plural = "services"
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price_in_passes__gte=1, price_in_passes__lte=20),
+                name="service_price_between_1_and_20_passes",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=1), name="service_duration_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
