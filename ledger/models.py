@@ -262,6 +262,9 @@ class PassEventQuerySet(models.QuerySet["PassEvent"]):
 class PassEvent(models.Model):
     """One change of one pass or of a range of consecutive passes. Never updated nor deleted.
 
+    The range is exact: the event applies to every pass numbered first..last of its order, so the
+    history of one pass is ``PassEvent.objects.for_pass(p)``.
+
     Each row carries an HMAC signature of its content, computed with a key that lives outside the
     database: verify_ledger detects a changed row.
     """
@@ -327,9 +330,8 @@ class PassEvent(models.Model):
                 condition=Q(first_number__lte=F("last_number")), name="passevent_range_ordered"
             ),
             models.CheckConstraint(
-                condition=Q(pass_count__gte=1)
-                & Q(pass_count__lte=F("last_number") - F("first_number") + 1),
-                name="passevent_count_within_range",
+                condition=Q(pass_count=F("last_number") - F("first_number") + 1),
+                name="passevent_count_is_range_length",
             ),
         ]
 

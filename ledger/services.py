@@ -18,7 +18,7 @@ from organisations.models import Organisation
 from programmes.models import Programme
 
 from . import codes
-from .events import build_event
+from .events import build_event, record_events
 from .exceptions import OrderStateError
 from .models import Booklet, EventKind, Order, OrderStatus, Pass, PassStatus, SerialCounter
 
@@ -274,20 +274,26 @@ def activate_order(order: Order, payment_reference: str, *, by, request=None) ->
         activated_at=now,
         payment_reference=payment_reference,
     )
+    # Passes cancelled before activation stay cancelled: lock and move exactly the ISSUED ones.
+    numbers = list(
+        Pass.objects.select_for_update()
+        .filter(order=order, status=PassStatus.ISSUED)
+        .values_list("number", flat=True)
+    )
     moved = Pass.objects.filter(order=order, status=PassStatus.ISSUED).update(
         status=PassStatus.IN_STOCK
     )
-    build_event(
+    if moved != len(numbers):  # impossible while the rows are locked; never write a wrong event
+        raise OrderStateError("Des pass ont changé pendant l'activation : réessayez.")
+    record_events(
         order,
         EventKind.ACTIVATED,
-        order.first_pass_number,
-        order.first_pass_number + order.pass_count - 1,
-        pass_count=moved,
+        numbers,
         to_status=PassStatus.IN_STOCK,
         actor_id=getattr(by, "pk", None),
         reason=f"Paiement {payment_reference}",
         created_at=now,
-    ).save()
+    )
     record(
         JournalEntry.Action.ORDER_ACTIVATED,
         actor=by,

@@ -278,7 +278,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='passevent',
-            constraint=models.CheckConstraint(condition=models.Q(('pass_count__gte', 1), ('pass_count__lte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('last_number'), '-', models.F('first_number')), '+', models.Value(1)))), name='passevent_count_within_range'),
+            constraint=models.CheckConstraint(condition=models.Q(('pass_count', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('last_number'), '-', models.F('first_number')), '+', models.Value(1)))), name='passevent_count_is_range_length'),
         ),
         migrations.AddIndex(
             model_name='booklet',
