@@ -136,11 +136,10 @@ def issue_order(order_id: int, progress: Progress | None = None, *, by=None) -> 
         now = timezone.now()
         total = count * ppb
         progress(0, total, "Émission des carnets et des pass")
-        writer = _copy_rows if connection.vendor == "postgresql" else _bulk_rows
         done = 0
         for start in range(0, count, ISSUE_BATCH // ppb):
             stop = min(count, start + ISSUE_BATCH // ppb)
-            writer(order, first_booklet, first_pass, ppb, start, stop, now)
+            _write_rows(order, first_booklet, first_pass, ppb, start, stop, now)
             done = stop * ppb
             progress(done, total)
         Order.objects.filter(pk=order.pk).update(
@@ -166,88 +165,71 @@ def issue_order(order_id: int, progress: Progress | None = None, *, by=None) -> 
     return {"summary": f"{count} carnets et {total} pass émis.", "booklets": count, "passes": total}
 
 
-def _booklet_rows(order, first_booklet, first_pass, ppb, start, stop, now):
-    for i in range(start, stop):
-        number = first_booklet + i
-        yield number, codes.booklet_serial(number)
+BOOKLET_COLUMNS = ("order_id", "number", "serial", "holder_id", "held_since", "last_moved_at")
+PASS_COLUMNS = (
+    "order_id",
+    "booklet_id",
+    "number",
+    "serial",
+    "status",
+    "holder_id",
+    "redeemed_from_stock",
+)
 
 
-def _pass_rows(first_booklet, first_pass, ppb, start, stop):
-    for i in range(start, stop):
-        for j in range(ppb):
-            number = first_pass + i * ppb + j
-            yield first_booklet + i, number, codes.pass_serial(number)
-
-
-def _bulk_rows(order, first_booklet, first_pass, ppb, start, stop, now):
-    booklets = Booklet.objects.bulk_create(
-        Booklet(
-            order_id=order.pk,
-            number=number,
-            serial=serial,
-            holder_id=order.funder_id,
-            held_since=now,
-            last_moved_at=now,
-        )
-        for number, serial in _booklet_rows(order, first_booklet, first_pass, ppb, start, stop, now)
-    )
-    ids = {b.number: b.pk for b in booklets}
-    if any(pk is None for pk in ids.values()):  # backends without RETURNING
-        ids = dict(
-            Booklet.objects.filter(order_id=order.pk, number__in=ids).values_list("number", "pk")
-        )
-    Pass.objects.bulk_create(
-        Pass(
-            order_id=order.pk,
-            booklet_id=ids[booklet_number],
-            number=number,
-            serial=serial,
-            status=PassStatus.ISSUED,
-            holder_id=order.funder_id,
-        )
-        for booklet_number, number, serial in _pass_rows(
-            first_booklet, first_pass, ppb, start, stop
-        )
-    )
-
-
-def _copy_rows(order, first_booklet, first_pass, ppb, start, stop, now):
-    """PostgreSQL: COPY the rows (the same data as _bulk_rows, much faster)."""
-    booklet_table, pass_table = Booklet._meta.db_table, Pass._meta.db_table
+def bulk_insert(table: str, columns: tuple[str, ...], rows) -> None:
+    """Insert many rows: COPY on PostgreSQL, executemany elsewhere (SQLite)."""
+    names = ", ".join(columns)
     with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(
-            f"COPY {booklet_table} (order_id, number, serial, holder_id, held_since, "
-            "last_moved_at) FROM STDIN"
-        ) as copy:
-            for number, serial in _booklet_rows(
-                order, first_booklet, first_pass, ppb, start, stop, now
-            ):
-                copy.write_row((order.pk, number, serial, order.funder_id, now, now))
-        ids = dict(
-            Booklet.objects.filter(
-                order_id=order.pk,
-                number__range=(first_booklet + start, first_booklet + stop - 1),
-            ).values_list("number", "pk")
-        )
-        with raw.copy(
-            f"COPY {pass_table} (order_id, booklet_id, number, serial, status, holder_id, "
-            "redeemed_from_stock) FROM STDIN"
-        ) as copy:
-            for booklet_number, number, serial in _pass_rows(
-                first_booklet, first_pass, ppb, start, stop
-            ):
-                copy.write_row(
-                    (
-                        order.pk,
-                        ids[booklet_number],
-                        number,
-                        serial,
-                        PassStatus.ISSUED,
-                        order.funder_id,
-                        False,
-                    )
-                )
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - model names
+            cursor.executemany(sql, list(rows))
+
+
+def _write_rows(order, first_booklet, first_pass, ppb, start, stop, now) -> None:
+    """Booklets start..stop-1 of the order and their passes (codes are never stored)."""
+    bulk_insert(
+        Booklet._meta.db_table,
+        BOOKLET_COLUMNS,
+        (
+            (
+                order.pk,
+                first_booklet + i,
+                codes.booklet_serial(first_booklet + i),
+                order.funder_id,
+                now,
+                now,
+            )
+            for i in range(start, stop)
+        ),
+    )
+    ids = dict(
+        Booklet.objects.filter(
+            order_id=order.pk, number__range=(first_booklet + start, first_booklet + stop - 1)
+        ).values_list("number", "pk")
+    )
+    bulk_insert(
+        Pass._meta.db_table,
+        PASS_COLUMNS,
+        (
+            (
+                order.pk,
+                ids[first_booklet + i],
+                first_pass + i * ppb + j,
+                codes.pass_serial(first_pass + i * ppb + j),
+                PassStatus.ISSUED,
+                order.funder_id,
+                False,
+            )
+            for i in range(start, stop)
+            for j in range(ppb)
+        ),
+    )
 
 
 @transaction.atomic
