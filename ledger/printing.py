@@ -1,0 +1,528 @@
+"""Print files of an order: the printer's PDF and the variable-data CSV.
+
+Layout of the PDF (A4 portrait, one file per order)
+    For each booklet: one cover page, then the booklet's passes, PASSES_PER_PAGE (5) per A4 page,
+    each pass a 190 × 55 mm card, with cut marks in the margins at every card edge. A booklet of
+    10 passes takes 1 + 2 = 3 pages, a booklet of 5 passes 1 + 1 = 2 pages:
+        pages = booklets × (1 + ceil(passes_per_booklet / 5))      (see page_count)
+
+Speed and memory
+    ReportLab's canvas keeps every finished page (its uncompressed content stream) in memory until
+    save(). StreamingCanvas swaps in a StreamingDocument that writes each page dictionary and its
+    compressed content stream to the output as soon as the page is finished, and keeps only the
+    object number and file offset of each; the shared objects (fonts, the logo image, the page
+    tree, the catalog) are written by save() at the end, with the cross-reference table. Memory
+    therefore stays flat: a few dozen bytes of bookkeeping per page, never the pages themselves.
+    QR codes: the segno matrix is drawn as vector rectangles, one per horizontal run of dark
+    modules, in module units under one transformation matrix. The mask pattern is fixed (mask 0,
+    which the QR standard allows; every reader decodes any mask): segno's automatic choice
+    evaluates the 8 masks and costs 5 times more than the rest of the pass put together.
+    The logo is read once (one ImageReader) and stored once in the PDF (one XObject, drawn on
+    every page that shows it).
+
+Variable-data CSV
+    serial;code;qr_payload;booklet_serial;value_eur;valid_until — machine headers for the
+    printer's pipeline, « ; » separator, value in euros with a decimal comma (10,00), dates as
+    DD/MM/YYYY. The download adds a UTF-8 byte-order mark (for Excel); the variable_data command
+    writes to standard output without one (for pipes).
+"""
+
+import io
+import logging
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO, TextIO
+
+import segno
+from django.conf import settings
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfgen import canvas as rl_canvas
+
+from journal.models import JournalEntry
+from journal.services import record
+
+from . import codes
+from .exceptions import LedgerError
+from .models import Booklet, Order, Pass
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[..., None]
+
+PASSES_PER_PAGE = 5
+PAGE_WIDTH, PAGE_HEIGHT = A4
+CARD_WIDTH, CARD_HEIGHT = 190 * mm, 55 * mm
+CARD_X = (PAGE_WIDTH - CARD_WIDTH) / 2
+CARD_TOP = (PAGE_HEIGHT + PASSES_PER_PAGE * CARD_HEIGHT) / 2
+CUT_MARK = 5 * mm  # length of a cut mark, drawn in the margin, 1 mm away from the card
+QR_SIZE = 44 * mm  # including the quiet zone
+QR_MASK = 0
+LOGO_MAX_PIXELS = (1200, 1200)
+LOGO_FORM = "logo"
+LOGO_FORM_HEIGHT = 100.0  # points; the form is scaled where it is drawn
+CSV_HEADER = ["serial", "code", "qr_payload", "booklet_serial", "value_eur", "valid_until"]
+NBSP = "\u00a0"
+HOW_TO = (
+    "Comment utiliser ce pass : présentez-le dans un lieu de médiation numérique partenaire, "
+    "qui le scanne (QR code) ou saisit son numéro et son code."
+)
+PRINT_CHUNK = 2_000  # passes read from the database at a time
+
+
+# --- Formats --------------------------------------------------------------------------------
+
+
+def format_euros(cents: int, *, space: str = NBSP) -> str:
+    """1234567 → « 12 345,67 € » (French format, no-break spaces)."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    grouped = f"{euros:,}".replace(",", space)
+    return f"{sign}{grouped},{rest:02d}{space}€"
+
+
+def format_euros_plain(cents: int) -> str:
+    """1000 → « 10,00 » (CSV: no thousands separator, no currency sign)."""
+    euros, rest = divmod(cents, 100)
+    return f"{euros},{rest:02d}"
+
+
+def page_count(order: Order, booklets: int | None = None) -> int:
+    count = order.booklet_count if booklets is None else booklets
+    return count * (1 + -(-order.passes_per_booklet // PASSES_PER_PAGE))
+
+
+# --- Streaming ReportLab document -----------------------------------------------------------
+
+
+class _PageKids:
+    """The Kids array of the page tree, formatted from the object numbers of the written pages
+    (not a PDFObject: ReportLab formats it with str())."""
+
+    def __init__(self, numbers: array):
+        self.numbers = numbers
+
+    def __str__(self) -> str:
+        return "[ " + "\n ".join(f"{n} 0 R" for n in self.numbers) + " ]"
+
+
+class _StreamedPages(pdfdoc.PDFPages):
+    """The page tree: keeps only the object numbers of the pages already written."""
+
+    def __init__(self):
+        super().__init__()
+        self.numbers = array("Q")
+
+    def check_format(self, document) -> None:
+        self.Kids = _PageKids(self.numbers)
+        self.Count = len(self.numbers)
+
+
+class _StreamFile(pdfdoc.PDFFile):
+    """ReportLab's output collector, writing to a stream instead of a list of strings."""
+
+    def __init__(self, out: BinaryIO, pdf_version):
+        self.strings = []
+        self.write = out.write
+        self.offset = 0
+        self.add(
+            pdfdoc.pdfdocEnc("%PDF-{}.{}".format(*pdf_version))
+            + b"\n%\223\214\213\236 ReportLab Generated PDF document (Passnum)\n"
+        )
+
+    def format(self, document) -> bytes:
+        return b""
+
+
+class StreamingDocument(pdfdoc.PDFDocument):
+    """A PDFDocument that writes each finished page (dictionary and content stream) at once and
+    then forgets it, keeping only its file offset (8 bytes) and, for a page, its object number."""
+
+    def __init__(self, out: BinaryIO, **kwargs):
+        super().__init__(**kwargs)
+        self.Pages = self.Catalog.Pages = _StreamedPages()
+        self._file = _StreamFile(out, self._pdfVersion)
+        self._offsets = array("Q", [0])  # by object number
+
+    def _write(self, name: str, forget: bool) -> int:
+        number, _ = self.idToObjectNumberAndVersion[name]
+        data = pdfdoc.PDFIndirectObject(name, self.idToObject[name]).format(self)
+        if len(self._offsets) <= number:
+            self._offsets.extend([0] * (number + 1 - len(self._offsets)))
+        self._offsets[number] = self._file.add(data)
+        if forget:
+            del self.idToObject[name], self.idToObjectNumberAndVersion[name]
+            del self.numberToId[number]
+        return number
+
+    def addPage(self, page) -> None:
+        name = self.thisPageName()
+        self.Reference(page, name)
+        self.pageCounter += 1
+        self.inObject = None
+        # Formatting the page registers its content stream (and the page tree, kept for later).
+        self.Pages.numbers.append(self._write(name, forget=True))
+        self._write(page.Contents.__InternalName__, forget=True)
+
+    def format(self) -> bytes:
+        """Write the objects not written yet, then the cross-reference table and the trailer."""
+        self.encrypt.prepare(self)
+        cat, info = self.Catalog, self.info
+        self.Reference(cat)
+        self.Reference(info)
+        file = self._file
+        self._PDFDocument__accum__ = file
+        number = 0
+        while number < self.objectcounter:  # formatting may register more objects
+            number += 1
+            if number in self.numberToId:
+                self._write(self.numberToId[number], forget=False)
+        del self._PDFDocument__accum__
+        size = self.objectcounter + 1
+        offsets = self._offsets
+        if len(offsets) != size or 0 in offsets[1:]:
+            raise RuntimeError("PDF : un objet n'a pas été écrit.")
+        xref_offset = file.add(b"xref\n0 %d\n0000000000 65535 f \n" % size)
+        for start in range(1, size, 1000):
+            file.add(
+                "".join(f"{offset:010d} 00000 n \n" for offset in offsets[start : start + 1000])
+            )
+        trailer = pdfdoc.PDFTrailer(
+            startxref=xref_offset,
+            Size=size,
+            Root=self.Reference(cat),
+            Info=self.Reference(info),
+            Encrypt=None,
+            ID=self.ID(),
+        )
+        file.add(trailer.format(self))
+        return b""
+
+
+class StreamingCanvas(rl_canvas.Canvas):
+    """A canvas whose pages go to ``out`` as soon as they are finished (flat memory)."""
+
+    def __init__(self, out: BinaryIO, **kwargs):
+        super().__init__(out, **kwargs)
+        self._doc = StreamingDocument(
+            out,
+            compression=self._pageCompression,
+            invariant=self._doc.invariant,
+            pdfVersion=self._doc._pdfVersion,
+        )
+        self._make_preamble()  # registers the initial font in the new document
+
+
+# --- Drawing --------------------------------------------------------------------------------
+
+
+def qr_matrix(payload: str) -> tuple:
+    return segno.make(payload, error="m", micro=False, mask=QR_MASK).matrix
+
+
+def qr_operators(matrix, x: float, y: float, size: float) -> str:
+    """PDF operators drawing the QR code in the square (x, y, size) including a 4-module quiet
+    zone: one rectangle per horizontal run of dark modules, in module units."""
+    n = len(matrix)
+    module = size / (n + 8)
+    ops = [f"q {module:.4f} 0 0 {-module:.4f} {x + 4 * module:.3f} {y + size - 4 * module:.3f} cm"]
+    append = ops.append
+    for row, line in enumerate(matrix):
+        start = -1
+        for col, dark in enumerate(line):
+            if dark:
+                if start < 0:
+                    start = col
+            elif start >= 0:
+                append(f"{start} {row} {col - start} 1 re")
+                start = -1
+        if start >= 0:
+            append(f"{start} {row} {n - start} 1 re")
+    append("f Q")
+    return "\n".join(ops)
+
+
+def _logo_reader(order: Order) -> ImageReader | None:
+    """One ImageReader for the whole file: the order's logo, or else the funder's."""
+    field = order.logo if order.logo else order.funder.logo
+    if not field:
+        return None
+    try:
+        with field.open("rb") as handle:
+            image = Image.open(io.BytesIO(handle.read()))
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        logger.warning("Order %s: logo unreadable, printed without it", order.pk, exc_info=True)
+        return None
+    image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    image.thumbnail(LOGO_MAX_PIXELS)  # 60 mm at 500 dpi is plenty for print
+    return ImageReader(image)
+
+
+class _Printer:
+    """Draws covers and pass cards of one order; every per-order text is computed once."""
+
+    def __init__(self, order: Order, out: BinaryIO):
+        self.order = order
+        self.canvas = StreamingCanvas(out, pagesize=A4, pageCompression=1, invariant=0)
+        self.canvas.setTitle(f"Pass numériques — commande {order.reference}")
+        self.canvas.setAuthor(order.funder.name)
+        self.canvas.setCreator("Passnum")
+        self.logo = _logo_reader(order)
+        if self.logo is not None:
+            self._define_logo_form()
+        self.funder = order.funder.name
+        self.programme = order.programme.name
+        self.value = format_euros(order.face_value_cents)
+        self.valid = f"Valable jusqu'au {order.valid_until:%d/%m/%Y}"
+        self.text_lines = simpleSplit(order.print_text or "", "Helvetica", 7.5, 120 * mm)[:3]
+        self.how_to = simpleSplit(HOW_TO, "Helvetica-Oblique", 6.5, 120 * mm)[:2]
+        self.cut_marks = self._cut_mark_operators()
+
+    def _define_logo_form(self) -> None:
+        """The logo as one form XObject: stored once, drawn by reference on every page."""
+        width, height = self.logo.getSize()
+        self.logo_size = (LOGO_FORM_HEIGHT * width / height, LOGO_FORM_HEIGHT)
+        c = self.canvas
+        c.beginForm(LOGO_FORM, 0, 0, *self.logo_size)
+        c.drawImage(self.logo, 0, 0, *self.logo_size, mask="auto")
+        c.endForm()
+
+    def _logo(self, x: float, y: float, max_w: float, max_h: float) -> None:
+        if self.logo is None:
+            return
+        width, height = self.logo_size
+        scale = min(max_w / width, max_h / height)
+        c = self.canvas
+        c.saveState()
+        c.transform(scale, 0, 0, scale, x, y)
+        c.doForm(LOGO_FORM)
+        c.restoreState()
+
+    def cover(self, booklet_serial: str, passes: int) -> None:
+        c, order = self.canvas, self.order
+        top = PAGE_HEIGHT - 25 * mm
+        self._logo(25 * mm, top - 25 * mm, 60 * mm, 25 * mm)
+        c.setFont("Helvetica-Bold", 14)
+        c.drawString(25 * mm, top - 35 * mm, self.funder)
+        c.setFont("Helvetica-Bold", 26)
+        c.drawString(25 * mm, top - 60 * mm, self.programme[:40])
+        c.setFont("Helvetica", 16)
+        c.drawString(25 * mm, top - 80 * mm, f"Carnet n° {booklet_serial}")
+        c.drawString(
+            25 * mm,
+            top - 92 * mm,
+            f"{passes} pass de {self.value} — valeur totale "
+            f"{format_euros(passes * order.face_value_cents)}",
+        )
+        c.drawString(25 * mm, top - 104 * mm, self.valid)
+        c.setFont("Helvetica", 10)
+        y = top - 120 * mm
+        for line in simpleSplit(order.print_text or "", "Helvetica", 10, 160 * mm)[:8]:
+            c.drawString(25 * mm, y, line)
+            y -= 13
+        c.setFont("Helvetica", 9)
+        c.drawString(25 * mm, 20 * mm, f"Commande {order.reference}")
+        c.showPage()
+
+    def _cut_mark_operators(self) -> str:
+        gap = 1 * mm
+        left, right = CARD_X, CARD_X + CARD_WIDTH
+        bottom = CARD_TOP - PASSES_PER_PAGE * CARD_HEIGHT
+        ops = ["q 0.3 w 0 G"]
+        for i in range(PASSES_PER_PAGE + 1):
+            y = CARD_TOP - i * CARD_HEIGHT
+            ops.append(f"{left - gap - CUT_MARK:.2f} {y:.2f} m {left - gap:.2f} {y:.2f} l")
+            ops.append(f"{right + gap:.2f} {y:.2f} m {right + gap + CUT_MARK:.2f} {y:.2f} l")
+        for x in (left, right):
+            ops.append(f"{x:.2f} {CARD_TOP + gap:.2f} m {x:.2f} {CARD_TOP + gap + CUT_MARK:.2f} l")
+            ops.append(f"{x:.2f} {bottom - gap:.2f} m {x:.2f} {bottom - gap - CUT_MARK:.2f} l")
+        ops.append("S Q")
+        return "\n".join(ops)
+
+    def card(self, slot: int, serial: str) -> None:
+        c = self.canvas
+        code = codes.pass_code(self.order.key_id, serial)
+        x, top = CARD_X, CARD_TOP - slot * CARD_HEIGHT
+        bottom = top - CARD_HEIGHT
+        qr_x = x + CARD_WIDTH - QR_SIZE - 4 * mm
+        c.addLiteral(
+            qr_operators(
+                qr_matrix(codes.qr_payload(serial, code)),
+                qr_x,
+                bottom + (CARD_HEIGHT - QR_SIZE) / 2,
+                QR_SIZE,
+            )
+        )
+        tx = x + 6 * mm
+        self._logo(tx, top - 14 * mm, 30 * mm, 10 * mm)
+        c.setFont("Helvetica-Bold", 9)
+        c.drawString(tx + (33 * mm if self.logo else 0), top - 9 * mm, self.funder)
+        c.setFont("Helvetica-Bold", 20)
+        c.drawString(tx, top - 23 * mm, f"Pass numérique {self.value}")
+        c.setFont("Helvetica", 10)
+        c.drawString(tx, top - 30 * mm, f"N° {codes.format_serial(serial)}")
+        c.setFont("Courier-Bold", 11)
+        c.drawString(tx + 45 * mm, top - 30 * mm, f"Code : {codes.format_code(code)}")
+        c.setFont("Helvetica", 8.5)
+        c.drawString(tx, top - 36 * mm, self.valid)
+        y = top - 41 * mm
+        c.setFont("Helvetica", 7.5)
+        for line in self.text_lines:
+            c.drawString(tx, y, line)
+            y -= 8.5
+        c.setFont("Helvetica-Oblique", 6.5)
+        y = bottom + 3 * mm + 7.5 * (len(self.how_to) - 1)
+        for line in self.how_to:
+            c.drawString(tx, y, line)
+            y -= 7.5
+
+    def pass_page(self, serials: list[str]) -> None:
+        self.canvas.addLiteral(self.cut_marks)
+        for slot, serial in enumerate(serials):
+            self.card(slot, serial)
+        self.canvas.showPage()
+
+    def booklet(self, booklet_serial: str, serials: list[str]) -> None:
+        self.cover(booklet_serial, len(serials))
+        for start in range(0, len(serials), PASSES_PER_PAGE):
+            self.pass_page(serials[start : start + PASSES_PER_PAGE])
+
+    def save(self) -> None:
+        self.canvas.save()
+
+
+def _passes_by_booklet(
+    order: Order, booklets: Iterable[Booklet] | None
+) -> Iterator[tuple[str, list[str]]]:
+    """(booklet serial, pass serials) in number order, read in chunks (flat memory)."""
+    qs = Pass.objects.filter(order_id=order.pk)
+    if booklets is not None:
+        qs = qs.filter(booklet__in=booklets)
+    rows = qs.order_by("number").values_list("booklet__serial", "serial")
+    current, serials = None, []
+    for booklet_serial, serial in rows.iterator(chunk_size=PRINT_CHUNK):
+        if booklet_serial != current:
+            if current is not None:
+                yield current, serials
+            current, serials = booklet_serial, []
+        serials.append(serial)
+    if current is not None:
+        yield current, serials
+
+
+def write_order_pdf(
+    order: Order,
+    out: BinaryIO,
+    progress: Progress | None = None,
+    booklets: Iterable[Booklet] | None = None,
+) -> dict:
+    """Write the printer's PDF of an issued order to ``out`` page by page (see the module doc).
+
+    ``booklets`` limits the file to some of the order's booklets (a reprint). ``progress`` is
+    called as progress(done, total, message) with booklets as the unit. Returns counts."""
+    progress = progress or (lambda *args, **kwargs: None)
+    total = order.booklet_count if booklets is None else len(list(booklets))
+    printer = _Printer(order, out)
+    progress(0, total, "Impression des carnets")
+    done = passes = 0
+    for booklet_serial, serials in _passes_by_booklet(order, booklets):
+        printer.booklet(booklet_serial, serials)
+        done += 1
+        passes += len(serials)
+        progress(done, total)
+    printer.save()
+    return {"booklets": done, "passes": passes, "pages": page_count(order, done)}
+
+
+def variable_data_rows(order: Order) -> Iterator[list[str]]:
+    value = format_euros_plain(order.face_value_cents)
+    valid = f"{order.valid_until:%d/%m/%Y}"
+    rows = (
+        Pass.objects.filter(order_id=order.pk)
+        .order_by("number")
+        .values_list("serial", "booklet__serial")
+    )
+    for serial, booklet_serial in rows.iterator(chunk_size=PRINT_CHUNK):
+        code = codes.pass_code(order.key_id, serial)
+        yield [serial, code, codes.qr_payload(serial, code), booklet_serial, value, valid]
+
+
+def csv_line(fields: list[str]) -> str:
+    """One CSV line, « ; »-separated (our fields never hold « ; », quotes nor line breaks)."""
+    return ";".join(fields) + "\r\n"
+
+
+def iter_variable_data_csv(order: Order, *, bom: bool = True) -> Iterator[str]:
+    if bom:
+        yield "\ufeff"
+    yield csv_line(CSV_HEADER)
+    for row in variable_data_rows(order):
+        yield csv_line(row)
+
+
+def write_variable_data_csv(order: Order, out: TextIO, *, bom: bool = True) -> int:
+    """Write the variable-data CSV row by row; returns the number of passes written.
+
+    With ``bom`` (the default, for files opened in Excel) the output starts with a UTF-8 BOM."""
+    rows = 0
+    for line in iter_variable_data_csv(order, bom=bom):
+        out.write(line)
+        rows += 1
+    return rows - (2 if bom else 1)
+
+
+def print_file_dir():
+    return settings.MEDIA_ROOT / "print"
+
+
+# --- Loading and journaling -----------------------------------------------------------------
+
+
+class PrintError(LedgerError):
+    code = "print"
+
+
+def printable_order(order_id: int) -> Order:
+    """The order to print, or PrintError (French) when it does not exist or is not issued."""
+    order = (
+        Order.objects.select_related("funder", "issuer", "programme").filter(pk=order_id).first()
+    )
+    if order is None:
+        raise PrintError(f"Commande introuvable : {order_id}.", code="not_found")
+    ensure_printable(order)
+    return order
+
+
+def ensure_printable(order: Order) -> None:
+    if not order.is_issued:
+        raise PrintError(
+            f"Les pass de la commande {order.reference} ne sont pas encore émis : "
+            "il n'y a rien à imprimer avant l'émission.",
+            code="not_issued",
+        )
+
+
+def record_download(
+    order: Order,
+    *,
+    file: str,
+    organisation,
+    actor=None,
+    request=None,
+    actor_label: str = "",
+    **details,
+) -> JournalEntry:
+    """Journal one download of a print file (« pdf » or « csv »): they hold the pass codes."""
+    return record(
+        JournalEntry.Action.PRINT_DOWNLOADED,
+        actor=actor,
+        organisation=organisation,
+        obj=order,
+        request=request,
+        actor_label=actor_label,
+        details={"file": file, "reference": order.reference, **details},
+    )
