@@ -45,6 +45,12 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """A funder's programme, members of every role of the funder and of its issuer, and an admin
+    of another funder (with its own programme, served by the same issuer)."""
     programme = factories.programme()
     funder, issuer = programme.funder, programme.issuer
     users = {}
