@@ -35,6 +35,8 @@ from typing import BinaryIO, TextIO
 
 import segno
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -44,6 +46,8 @@ from reportlab.pdfgen import canvas as rl_canvas
 
 from journal.models import JournalEntry
 from journal.services import record
+from organisations.models import Membership
+from organisations.queries import get_admin_membership_or_404
 
 from . import codes
 from .exceptions import LedgerError
@@ -526,3 +530,38 @@ def record_download(
         actor_label=actor_label,
         details={"file": file, "reference": order.reference, **details},
     )
+
+
+def format_size(size: int) -> str:
+    """« 1,5 Mo », « 820 Ko » (French decimal comma)."""
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} Mo".replace(".", ",")
+    return f"{max(1, round(size / 1000))} Ko"
+
+
+def order_for_print_admin(user, order_id: int) -> tuple[Order, Membership]:
+    """The order and the user's admin membership of its funder or of its issuer.
+
+    404 for an unknown order and for anyone who belongs to neither organisation; 403 for a
+    member of one of them who is not an admin of either (get_admin_membership_or_404)."""
+    order = (
+        Order.objects.select_related("funder", "issuer", "programme").filter(pk=order_id).first()
+    )
+    if order is None:
+        raise Http404("Commande introuvable.")
+    denied: PermissionDenied | None = None
+    for organisation_id in (order.funder_id, order.issuer_id):
+        if organisation_id is None:
+            continue
+        try:
+            return order, get_admin_membership_or_404(user, organisation_id)
+        except PermissionDenied as exc:
+            denied = exc
+        except Http404:
+            continue
+    if denied is not None:
+        raise PermissionDenied(
+            "Seuls les administrateurs du commanditaire ou de l'émetteur de la commande peuvent "
+            "imprimer ses pass."
+        )
+    raise Http404("Commande introuvable.")
