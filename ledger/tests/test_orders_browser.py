@@ -4,11 +4,14 @@ the strict CSP and axe-core (Debian's headless Chromium)."""
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from core.tests.browser import log_in, screenshot
 from jobs.models import Job
+from ledger import services
 from ledger.models import Order, OrderStatus, Pass, PassStatus
+from ledger.queries import ISSUE_JOB_KIND, issue_exclusive_key
 from ledger.tests import factories
 from organisations.models import Role
 from passnum.testing import PASSWORD, make_member
@@ -84,5 +87,49 @@ def test_a_funder_orders_issues_and_activates_passes(page, axe_check, browser_er
     assert order.status == OrderStatus.ACTIVATED
     assert order.face_value_cents == 1250
     assert Pass.objects.filter(order=order, status=PassStatus.IN_STOCK).count() == 30
+    errors = [error for error in browser_errors if "/favicon.ico" not in error]
+    assert not errors, "\n".join(errors)
+
+
+def test_the_next_step_appears_when_a_running_issuance_ends(page, axe_check, browser_errors):
+    """A worker runs the job elsewhere: the bar polls, and at the end the « next step » section
+    refreshes itself (htmx event jobFinished) to offer the activation, without a reload."""
+    programme = factories.programme()
+    funder_admin = make_member(programme.funder, Role.ADMIN).user
+    order = services.confirm_order(
+        services.create_order(
+            programme, by=funder_admin, booklet_count=2, valid_until=timezone.localdate()
+        ),
+        by=funder_admin,
+    )
+    now = timezone.now()
+    job = Job.objects.create(
+        kind=ISSUE_JOB_KIND,
+        label=f"Émission de la commande {order.reference}",
+        organisation=order.funder,
+        created_by=funder_admin,
+        exclusive_key=issue_exclusive_key(order.pk),
+        status=Job.Status.RUNNING,
+        started_at=now,
+        progress_total=20,
+        progress_current=5,
+    )
+    log_in(page, funder_admin.email, PASSWORD)
+    page.goto(f"/pass/commandes/{order.pk}/")
+    expect(page.get_by_role("progressbar", name=job.label)).to_have_attribute("value", "5")
+    expect(page.get_by_role("button", name="Émettre les pass")).to_have_count(0)
+    expect(page.get_by_role("button", name="Activer la commande")).to_have_count(0)
+    axe_check(page)
+
+    services.issue_order(order.pk, by=funder_admin)  # what the worker does
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.SUCCEEDED,
+        progress_current=20,
+        finished_at=timezone.now(),
+        message="2 carnets et 20 pass émis.",
+    )
+    expect(page.get_by_role("button", name="Activer la commande")).to_be_visible()
+    expect(page.get_by_role("progressbar", name=job.label)).to_have_attribute("value", "20")
+    axe_check(page)
     errors = [error for error in browser_errors if "/favicon.ico" not in error]
     assert not errors, "\n".join(errors)
