@@ -400,3 +400,25 @@ def test_a_user_who_is_not_a_member_cannot_acknowledge():
     )
     with pytest.raises(CustodyError):
         custody.acknowledge_transfer(t, by=make_user())
+
+
+def test_queries_dormant_stock_pending_receipts_and_holders_below(settings):
+    from django.utils import timezone
+
+    from ledger import custody_queries as q
+
+    c = chain(booklets=3)
+    booklets = c.booklets()
+    t = custody.transfer_booklets(
+        booklets[:1], c.municipality, by=c.funder_user, from_holder=c.funder
+    )
+    assert list(q.pending_receipts(c.municipality)) == [t]
+    assert list(q.pending_sent(c.funder)) == [t]
+    below = {org.pk: (org.booklet_count, org.pass_count) for org in q.holders_below(c.funder)}
+    assert below == {c.municipality.pk: (1, 10), c.prescriber.pk: (0, 0)}
+    assert [line.passes for line in q.stock_by_order(c.funder)] == [20]
+    later = timezone.now() + timedelta(days=61)
+    assert q.dormant_booklets(c.funder, later).count() == 2
+    settings.DORMANT_STOCK_DAYS = 90
+    assert q.dormant_booklets(c.funder, later).count() == 0
+    assert q.format_euros(123456) == "1\u00a0234,56\u00a0€"
