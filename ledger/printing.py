@@ -167,6 +167,12 @@ class StreamingDocument(pdfdoc.PDFDocument):
         self.Reference(page, name)
         self.pageCounter += 1
         self.inObject = None
+        # Deflate only: ReportLab's default adds ASCII85, pure Python and 25 % bigger.
+        stream = pdfdoc.PDFStream()
+        stream.filters = [pdfdoc.PDFZCompress]
+        stream.content = page.stream
+        stream.__Comment__ = "page stream"
+        page.Contents = stream
         # Formatting the page registers its content stream (and the page tree, kept for later).
         self.Pages.numbers.append(self._write(name, forget=True))
         self._write(page.Contents.__InternalName__, forget=True)
