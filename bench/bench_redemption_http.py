@@ -1,0 +1,354 @@
+"""Redemptions over HTTP (gunicorn, POST /api/v1/redemptions, 16 concurrent clients) against the
+same work in raw SQL over 16 connections (INSERT redemption, conditional UPDATE of the pass,
+INSERT line, INSERT event, one transaction each).
+
+PostgreSQL only: gunicorn serves the SAME throw-away database as bench/run.py (its name is passed
+through DATABASE_URL), with DEBUG=1 and CONN_MAX_AGE=60 (persistent connections, as in
+production). Sizes: one pass per redemption (service price 1); at most HTTP_COUNT requests or
+TIME_LIMIT seconds per side. Target: HTTP ≥ 15 % of the raw rate; if short, one request is
+profiled with cProfile.
+"""
+
+import cProfile
+import http.client
+import io
+import json
+import os
+import pstats
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+from django.utils import timezone
+
+CLIENTS = 16
+HTTP_COUNT = 3_000
+RAW_COUNT = 3_000
+TIME_LIMIT = 30.0  # seconds per side
+BOOKLETS = (HTTP_COUNT + RAW_COUNT + 200) // 10 + 1
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 0.15
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    auth = quote(s.get("USER") or "", safe="")
+    if s.get("PASSWORD"):
+        auth += ":" + quote(s["PASSWORD"], safe="")
+    host = s.get("HOST") or "127.0.0.1"
+    port = s.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+
+
+def _setup():
+    from api import services as api_services
+    from ledger.events import record_events
+    from ledger.models import EventKind, Pass, PassStatus
+    from ledger.tests import factories
+    from organisations.models import Role
+    from passnum.testing import make_member, make_user
+
+    order = factories.order(booklets=BOOKLETS)
+    now = timezone.now()
+    Pass.objects.filter(order=order).update(status=PassStatus.DISTRIBUTED, distributed_at=now)
+    numbers = list(Pass.objects.filter(order=order).values_list("number", flat=True))
+    record_events(
+        order, EventKind.DISTRIBUTED, numbers, to_status=PassStatus.DISTRIBUTED, created_at=now
+    )
+    org, place, service = factories.operator("Opérateur du banc d'essai")
+    user = make_user()
+    make_member(org, Role.MEMBER, user=user)
+    _, token = api_services.create_token(user, "Banc d'essai", actor=user)
+    passes = list(Pass.objects.filter(order=order).order_by("number").values_list("id", "serial"))
+    return order, org, place, service, user, token, passes
+
+
+def _percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def _start_gunicorn(port: int) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=_database_url(),
+        DEBUG="1",
+        CONN_MAX_AGE="60",
+        DJANGO_SETTINGS_MODULE="passnum.settings",
+        LOG_LEVEL="WARNING",
+    )
+    workers = max(2, (os.cpu_count() or 1) * 2)
+    cmd = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "passnum.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)  # noqa: S603
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/openapi.json")
+            conn.getresponse().read()
+            conn.close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn n'a pas démarré en 30 s.")
+
+
+def _http_side(port, token, org, place, service, order, passes) -> tuple[int, float, list, dict]:
+    from ledger import codes
+
+    work: queue.Queue = queue.Queue()
+    for _pk, serial in passes:
+        work.put(serial)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + TIME_LIMIT
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, counts = [], {}
+        while time.monotonic() < stop_at:
+            try:
+                serial = work.get_nowait()
+            except queue.Empty:
+                break
+            body = json.dumps(
+                {
+                    "operator_id": org.pk,
+                    "place_id": place.pk,
+                    "service_id": service.pk,
+                    "passes": [{"serial": serial, "code": codes.pass_code(order.key_id, serial)}],
+                }
+            )
+            start = time.perf_counter()
+            conn.request(
+                "POST",
+                "/api/v1/redemptions",
+                body=body,
+                headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+            )
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - start)
+            counts[response.status] = counts.get(response.status, 0) + 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for k, v in counts.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    return statuses.get(201, 0), elapsed, latencies, statuses
+
+
+def _raw_side(org, place, service, order, user, passes) -> tuple[int, float, list]:
+    import psycopg
+
+    s = connection.settings_dict
+    params = {
+        "dbname": s["NAME"],
+        "user": s.get("USER") or None,
+        "password": s.get("PASSWORD") or None,
+        "host": s.get("HOST") or "127.0.0.1",
+        "port": s.get("PORT") or 5432,
+    }
+    work: queue.Queue = queue.Queue()
+    for pk, _serial in passes:
+        work.put(pk)
+    numbers = _numbers(order)
+    latencies: list[float] = []
+    done = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + TIME_LIMIT
+
+    def client():
+        mine, ok = [], 0
+        with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as conn:
+            while time.monotonic() < stop_at:
+                try:
+                    pk = work.get_nowait()
+                except queue.Empty:
+                    break
+                start = time.perf_counter()
+                with conn.transaction(), conn.cursor() as cur:
+                    now = timezone.now()
+                    cur.execute(
+                        "INSERT INTO ledger_redemption (operator_id, place_id, service_id, "
+                        "idempotency_key, pass_count, amount_cents, created_by_id, created_at) "
+                        "VALUES (%s, %s, %s, %s, 1, %s, %s, %s) RETURNING id",
+                        [
+                            org.pk,
+                            place.pk,
+                            service.pk,
+                            uuid.uuid4().hex,
+                            order.face_value_cents,
+                            user.pk,
+                            now,
+                        ],
+                    )
+                    redemption_id = cur.fetchone()[0]
+                    cur.execute(
+                        "UPDATE ledger_pass SET status = 'REDEEMED', redemption_id = %s, "
+                        "redeemed_at = %s, redeemed_from_stock = (status = 'IN_STOCK') "
+                        "WHERE id = %s AND status IN ('DISTRIBUTED', 'IN_STOCK')",
+                        [redemption_id, now, pk],
+                    )
+                    assert cur.rowcount == 1
+                    cur.execute(
+                        "INSERT INTO ledger_redemptionline (redemption_id, pass_id, amount_cents) "
+                        "VALUES (%s, %s, %s)",
+                        [redemption_id, pk, order.face_value_cents],
+                    )
+                    cur.execute(
+                        "INSERT INTO ledger_passevent (created_at, kind, order_id, first_number, "
+                        "last_number, pass_count, to_status, actor_id, redemption_id, reason, "
+                        "details, signature) VALUES (%s, 'REDEEMED', %s, %s, %s, 1, 'REDEEMED', "
+                        "%s, %s, '', '{}', %s)",
+                        [now, order.pk, numbers[pk], numbers[pk], user.pk, redemption_id, "0" * 64],
+                    )
+                mine.append(time.perf_counter() - start)
+                ok += 1
+        with lock:
+            latencies.extend(mine)
+            done[0] += ok
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done[0], time.perf_counter() - start, latencies
+
+
+def _numbers(order) -> dict[int, int]:
+    from ledger.models import Pass
+
+    return dict(Pass.objects.filter(order=order).values_list("id", "number"))
+
+
+def _profile_one(token, org, place, service, order, serials) -> None:
+    """One request in process (after a warm-up one), under cProfile."""
+    from django.test import Client
+
+    from ledger import codes
+
+    client = Client(headers={"Authorization": f"Bearer {token}"}, SERVER_NAME="127.0.0.1")
+
+    def post(serial):
+        body = json.dumps(
+            {
+                "operator_id": org.pk,
+                "place_id": place.pk,
+                "service_id": service.pk,
+                "passes": [{"serial": serial, "code": codes.pass_code(order.key_id, serial)}],
+            }
+        )
+        return client.post(
+            "/api/v1/redemptions",
+            body,
+            content_type="application/json",
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+
+    post(serials[0])  # warm-up: imports, URL resolver, first connection
+    profiler = cProfile.Profile()
+    profiler.enable()
+    response = post(serials[1])
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"passnum|ledger|api|organisations|ninja", 25)
+    stats.sort_stats("tottime").print_stats(12)
+    print(f"profil d'une requête (réponse {response.status_code}), 25 premières lignes :")
+    print(out.getvalue())
+
+
+def _line(name, count, elapsed, latencies) -> float:
+    rate = count / elapsed if elapsed else 0.0
+    print(
+        f"{name} : {count} encaissements en {elapsed:.2f} s → {rate:.0f}/s ; "
+        f"p50 {_percentile(latencies, 50) * 1000:.1f} ms, "
+        f"p99 {_percentile(latencies, 99) * 1000:.1f} ms"
+    )
+    return rate
+
+
+def run() -> None:
+    if connection.vendor != "postgresql":
+        print(
+            "Ce banc d'essai n'a de sens que sur PostgreSQL : relancez avec "
+            "DATABASE_URL=postgres://… make bench (ignoré sur SQLite)."
+        )
+        return
+    order, org, place, service, user, token, passes = _setup()
+    http_passes = passes[:HTTP_COUNT]
+    raw_passes = passes[HTTP_COUNT : HTTP_COUNT + RAW_COUNT]
+    spare = passes[HTTP_COUNT + RAW_COUNT :]
+    connection.close()  # gunicorn and the raw clients use their own connections
+    port = _free_port()
+    print(
+        f"tailles : {len(passes)} pass distribués ; {CLIENTS} clients concurrents ; au plus "
+        f"{HTTP_COUNT} encaissements HTTP et {RAW_COUNT} en SQL brut, {TIME_LIMIT:.0f} s chacun ; "
+        f"1 pass par encaissement ; gunicorn gthread, {max(2, (os.cpu_count() or 1) * 2)} "
+        f"workers × 4 threads, port {port}"
+    )
+    proc = _start_gunicorn(port)
+    try:
+        count, elapsed, latencies, statuses = _http_side(
+            port, token, org, place, service, order, http_passes
+        )
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if set(statuses) - {201}:
+        print(f"réponses HTTP inattendues : {statuses}")
+    http_rate = _line("HTTP (gunicorn, API)", count, elapsed, latencies)
+    raw_count, raw_elapsed, raw_latencies = _raw_side(org, place, service, order, user, raw_passes)
+    raw_rate = _line("SQL brut (16 connexions)", raw_count, raw_elapsed, raw_latencies)
+    ratio = http_rate / raw_rate if raw_rate else 0.0
+    verdict = "objectif atteint" if ratio >= TARGET_RATIO else "objectif NON atteint"
+    print(f"ratio HTTP / SQL brut : {ratio:.2f} ({verdict} : ≥ {TARGET_RATIO:.2f})")
+    if ratio < TARGET_RATIO and len(spare) >= 2:
+        _profile_one(token, org, place, service, order, [spare[0][1], spare[1][1]])
