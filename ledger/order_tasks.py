@@ -8,7 +8,7 @@ from jobs.services import JobError, job_task, start_job
 
 from . import queries, services
 from .exceptions import LedgerError
-from .models import Order
+from .models import Order, OrderStatus
 
 
 @job_task()
@@ -30,7 +30,7 @@ def issue_refusal(order: Order) -> str | None:
     again under lock: this only spares the user a job that would fail."""
     if order.is_issued:
         return f"Les pass de la commande {order.reference} sont déjà émis."
-    if order.status != "CONFIRMED":
+    if order.status != OrderStatus.CONFIRMED:
         return f"La commande {order.reference} doit être confirmée avant l'émission des pass."
     return None
 
