@@ -6,7 +6,9 @@ from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -605,3 +607,17 @@ def test_activate_permissions(world):
     assert client_for(world.outsider).get(url).status_code == 404
     assert client_for(world.funder_admin).get(url).status_code == 302
     assert snapshot(order) == before
+
+
+def test_the_list_costs_the_same_number_of_queries_for_1_or_5_orders(world):
+    client = client_for(world.funder_admin)
+    factories.order(world.programme, booklets=1)
+    client.get(reverse("ledger:orders"))  # warm the session
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("ledger:orders"))
+    for _ in range(4):
+        factories.order(world.programme, booklets=1)
+    with CaptureQueriesContext(connection) as five:
+        response = client.get(reverse("ledger:orders"))
+    assert len(response.context["page"].object_list) == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
