@@ -32,7 +32,7 @@ def test_docs_work_under_the_strict_csp_with_the_browser_session(
 ):
     page.goto("/api/v1/docs")
     page.locator(".opblock").first.wait_for()
-    assert page.locator(".opblock").count() == 4
+    assert page.locator(".opblock").count() >= 4  # the shell's four, plus the ledger's
     assert page.locator("h1").first.inner_text().startswith("API Passnum")
     axe_check(page)
 

@@ -23,7 +23,7 @@ def test_openapi_json_lists_the_paths():
     schema = json.loads(response.content)
     assert schema["openapi"].startswith("3.")
     assert schema["info"]["title"] == "API Passnum"
-    assert PATHS <= set(schema["paths"])  # the ledger adds its own paths (tested in ledger)
+    assert set(schema["paths"]) >= PATHS  # the ledger adds its own paths (tested in ledger)
     assert schema["components"]["securitySchemes"]["ApiTokenAuth"] == {
         "type": "http",
         "scheme": "bearer",

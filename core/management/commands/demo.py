@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.demo import DemoError, load_demo
+from core.demo_ledger import load_ledger_demo
+from programmes.models import Programme
 
 
 class Command(BaseCommand):
@@ -20,6 +22,19 @@ class Command(BaseCommand):
                 "| " + " | ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)) + " |"
             )
 
+        programme = Programme.objects.get(name="Pass numérique Grand Paris 2021")
+        ledger = load_ledger_demo(programme)
+        if not ledger.get("skipped"):
+            self.stdout.write(
+                f"Commande {ledger['order']} : 155 000 pass émis et activés, carnets remis à "
+                f"{ledger['territories']} territoires, {ledger['handed_out']} pass remis, "
+                f"{ledger['redeemed']} utilisés, {ledger['cancelled']} annulés."
+            )
+            if "sample_serial" in ledger:
+                self.stdout.write(
+                    f"Pass de démonstration à encaisser : n° {ledger['sample_serial']}, "
+                    f"code {ledger['sample_code']}"
+                )
         self.stdout.write(
             self.style.SUCCESS("Démonstration Grand Paris chargée. Comptes de démo :")
         )

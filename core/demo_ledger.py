@@ -1,0 +1,164 @@
+"""The ledger part of the Grand Paris demo: an activated order whose booklets are handed down to
+every territory and its prescribers, with passes handed out, redeemed and a few cancelled.
+
+Everything goes through the real services (events, conditional updates), so verify_ledger is
+clean on the demo. Skipped when the programme already has an order (running the demo again is
+safe)."""
+
+import uuid
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from ledger import codes, custody, redemption, services
+from ledger.models import Booklet, Order, Pass, PassStatus
+from operators.models import OperatorProfile, Place, Qualification, Service
+from organisations.models import Membership, Organisation, Role
+from programmes.models import Programme
+
+ORDER_BOOKLETS = 15_500  # the Grand Paris 2021 order: 155 000 passes
+SHARE_TO_PRESCRIBERS = 0.4  # of a territory's booklets, handed on to its prescribers
+BENEFICIARIES_PER_PRESCRIBER = 6
+PASSES_PER_BENEFICIARY = 5
+
+SERVICES = [
+    ("Atelier démarches en ligne (1 h)", Service.Theme.AIDE_DEMARCHES, 60, 1),
+    ("Premiers pas sur smartphone (1 h)", Service.Theme.MAITRISE_OUTILS, 60, 1),
+    ("Atelier sécurité numérique (2 h, collectif)", Service.Theme.UTILISATION_SECURISEE, 120, 2),
+]
+
+
+def _admin_of(org: Organisation):
+    membership = (
+        Membership.objects.filter(organisation=org, is_active=True, role=Role.ADMIN)
+        .select_related("user")
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def _operator_setup(operator: Organisation) -> tuple[Place, list[Service]]:
+    OperatorProfile.objects.update_or_create(
+        organisation=operator,
+        defaults={
+            "qualification": Qualification.QUALIFIED,
+            "decided_at": timezone.now(),
+            "reference_number": f"APTIC-DEMO-{operator.pk:04d}",
+        },
+    )
+    place, _ = Place.objects.get_or_create(
+        operator=operator,
+        name=operator.name,
+        defaults={
+            "address": "12 rue de l'Exemple",
+            "postal_code": operator.postal_code or "75000",
+            "commune": operator.commune,
+            "opening_hours": "Mo-Fr 09:30-12:30,14:00-18:00",
+        },
+    )
+    offered = []
+    for title, theme, minutes, price in SERVICES:
+        service, _ = Service.objects.get_or_create(
+            operator=operator,
+            title=title,
+            defaults={
+                "theme": theme,
+                "duration_minutes": minutes,
+                "price_in_passes": price,
+                "is_collective": price > 1,
+            },
+        )
+        offered.append(service)
+    return place, offered
+
+
+@transaction.atomic
+def load_ledger_demo(programme: Programme) -> dict:
+    if Order.objects.filter(programme=programme).exists():
+        return {"skipped": True}
+    funder = programme.funder
+    funder_admin = _admin_of(funder)
+    today = timezone.localdate()
+    valid_until = date(today.year + 1, 12, 31)
+    if programme.ends_on < valid_until:
+        Programme.objects.filter(pk=programme.pk).update(ends_on=valid_until)
+
+    order = services.create_order(
+        programme,
+        by=funder_admin,
+        booklet_count=ORDER_BOOKLETS,
+        valid_until=valid_until,
+        print_text="Ce pass vous donne droit à un accompagnement au numérique dans un lieu "
+        "qualifié de la Métropole du Grand Paris.",
+    )
+    services.confirm_order(order, by=funder_admin)
+    services.issue_order(order.pk, by=funder_admin)
+    order.refresh_from_db()
+    order = services.activate_order(order, "MANDAT-2021-0042", by=funder_admin)
+
+    booklets = list(Booklet.objects.filter(order=order).order_by("number"))
+    cursor = 0
+    stats = {"territories": 0, "to_prescribers": 0, "handed_out": 0, "redeemed": 0, "cancelled": 0}
+    sample = None
+    for territory in programme.territories.select_related("municipality", "commune"):
+        town = territory.municipality
+        mine = booklets[cursor : cursor + territory.booklets_allocated]
+        cursor += len(mine)
+        town_user = _admin_of(town)
+        transfer = custody.transfer_booklets(mine, town, by=funder_admin, from_holder=funder)
+        custody.acknowledge_transfer(transfer, by=town_user)
+        stats["territories"] += 1
+        prescribers = list(town.children.filter(kind=Organisation.Kind.PRESCRIBER).order_by("pk"))
+        share = int(len(mine) * SHARE_TO_PRESCRIBERS) // max(1, len(prescribers))
+        operators = list(
+            Organisation.objects.filter(
+                kind=Organisation.Kind.OPERATOR, commune=territory.commune
+            ).order_by("pk")
+        )
+        setups = [_operator_setup(op) for op in operators]
+        for index, prescriber in enumerate(prescribers):
+            given = mine[index * share : (index + 1) * share]
+            transfer = custody.transfer_booklets(given, prescriber, by=town_user, from_holder=town)
+            stats["to_prescribers"] += len(given)
+            prescriber_user = _admin_of(prescriber)
+            if index == len(prescribers) - 1 and territory.commune_id == "93001":
+                continue  # one receipt left to acknowledge, for the demo
+            custody.acknowledge_transfer(transfer, by=prescriber_user)
+            passes = list(
+                Pass.objects.filter(booklet__in=given, status=PassStatus.IN_STOCK).order_by(
+                    "number"
+                )[: BENEFICIARIES_PER_PRESCRIBER * PASSES_PER_BENEFICIARY]
+            )
+            for start in range(0, len(passes), PASSES_PER_BENEFICIARY):
+                group = passes[start : start + PASSES_PER_BENEFICIARY]
+                custody.hand_out(group, prescriber=prescriber, by=prescriber_user)
+                stats["handed_out"] += len(group)
+                # The person uses two of the five passes at a place of their commune.
+                if setups:
+                    operator = operators[start // PASSES_PER_BENEFICIARY % len(operators)]
+                    place, offered = setups[start // PASSES_PER_BENEFICIARY % len(setups)]
+                    for p in group[:2]:
+                        code = codes.pass_code(order.key_id, p.serial)
+                        redemption.redeem(
+                            operator=operator,
+                            place=place,
+                            service=offered[0],
+                            items=[(p.serial, code)],
+                            idempotency_key=str(uuid.uuid4()),
+                            by=_admin_of(operator),
+                        )
+                        stats["redeemed"] += 1
+                    if sample is None:
+                        sample = group[2]
+            # A lost booklet at each territory's first prescriber.
+            if index == 0 and len(given) > 1:
+                lost = list(Pass.objects.filter(booklet=given[-1], status=PassStatus.IN_STOCK))
+                stats["cancelled"] += custody.cancel_passes(
+                    lost, by=prescriber_user, organisation=prescriber, reason="Perdu (démo)"
+                )
+    if sample is not None:
+        stats["sample_serial"] = codes.format_serial(sample.serial)
+        stats["sample_code"] = codes.format_code(codes.pass_code(order.key_id, sample.serial))
+    stats["order"] = order.reference
+    return stats
