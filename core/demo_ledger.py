@@ -74,7 +74,9 @@ def _operator_setup(operator: Organisation) -> tuple[Place, list[Service]]:
 
 
 @transaction.atomic
-def load_ledger_demo(programme: Programme) -> dict:
+def load_ledger_demo(programme: Programme, booklets: int = ORDER_BOOKLETS) -> dict:
+    """``booklets`` scales the order (the tests use a small one); territories get their
+    allocation in proportion."""
     if Order.objects.filter(programme=programme).exists():
         return {"skipped": True}
     funder = programme.funder
@@ -87,7 +89,7 @@ def load_ledger_demo(programme: Programme) -> dict:
     order = services.create_order(
         programme,
         by=funder_admin,
-        booklet_count=ORDER_BOOKLETS,
+        booklet_count=booklets,
         valid_until=valid_until,
         print_text="Ce pass vous donne droit à un accompagnement au numérique dans un lieu "
         "qualifié de la Métropole du Grand Paris.",
@@ -97,20 +99,21 @@ def load_ledger_demo(programme: Programme) -> dict:
     order.refresh_from_db()
     order = services.activate_order(order, "MANDAT-2021-0042", by=funder_admin)
 
-    booklets = list(Booklet.objects.filter(order=order).order_by("number"))
+    all_booklets = list(Booklet.objects.filter(order=order).order_by("number"))
     cursor = 0
     stats = {"territories": 0, "to_prescribers": 0, "handed_out": 0, "redeemed": 0, "cancelled": 0}
     sample = None
     for territory in programme.territories.select_related("municipality", "commune"):
         town = territory.municipality
-        mine = booklets[cursor : cursor + territory.booklets_allocated]
+        allocation = max(4, territory.booklets_allocated * booklets // ORDER_BOOKLETS)
+        mine = all_booklets[cursor : cursor + allocation]
         cursor += len(mine)
         town_user = _admin_of(town)
         transfer = custody.transfer_booklets(mine, town, by=funder_admin, from_holder=funder)
         custody.acknowledge_transfer(transfer, by=town_user)
         stats["territories"] += 1
         prescribers = list(town.children.filter(kind=Organisation.Kind.PRESCRIBER).order_by("pk"))
-        share = int(len(mine) * SHARE_TO_PRESCRIBERS) // max(1, len(prescribers))
+        share = max(1, int(len(mine) * SHARE_TO_PRESCRIBERS) // max(1, len(prescribers)))
         operators = list(
             Organisation.objects.filter(
                 kind=Organisation.Kind.OPERATOR, commune=territory.commune
@@ -119,6 +122,8 @@ def load_ledger_demo(programme: Programme) -> dict:
         setups = [_operator_setup(op) for op in operators]
         for index, prescriber in enumerate(prescribers):
             given = mine[index * share : (index + 1) * share]
+            if not given:
+                continue
             transfer = custody.transfer_booklets(given, prescriber, by=town_user, from_holder=town)
             stats["to_prescribers"] += len(given)
             prescriber_user = _admin_of(prescriber)
@@ -151,14 +156,15 @@ def load_ledger_demo(programme: Programme) -> dict:
                         stats["redeemed"] += 1
                     if sample is None:
                         sample = group[2]
-            # A lost booklet at each territory's first prescriber.
-            if index == 0 and len(given) > 1:
-                lost = list(Pass.objects.filter(booklet=given[-1], status=PassStatus.IN_STOCK))
-                stats["cancelled"] += custody.cancel_passes(
-                    lost, by=prescriber_user, organisation=prescriber, reason="Perdu (démo)"
-                )
+        # A booklet lost at the town hall, in each territory.
+        lost = list(Pass.objects.filter(booklet=mine[-1], holder=town, status=PassStatus.IN_STOCK))
+        if lost:
+            stats["cancelled"] += custody.cancel_passes(
+                lost, by=town_user, organisation=town, reason="Perdu (démo)"
+            )
     if sample is not None:
         stats["sample_serial"] = codes.format_serial(sample.serial)
         stats["sample_code"] = codes.format_code(codes.pass_code(order.key_id, sample.serial))
     stats["order"] = order.reference
+    stats["passes"] = order.pass_count
     return stats

@@ -39,11 +39,11 @@ def communes():
 
 def test_demo_needs_the_communes():
     with pytest.raises(CommandError, match="import_communes"):
-        call_command("demo")
+        call_command("demo", booklets=200)
 
 
 def test_demo_builds_the_grand_paris_programme(communes, capsys, client):
-    call_command("demo")
+    call_command("demo", booklets=200)
     out = capsys.readouterr().out
     assert "| Rôle" in out and DEMO_PASSWORD in out
     programme = Programme.objects.get(name="Pass numérique Grand Paris 2021")
@@ -72,9 +72,9 @@ def test_demo_builds_the_grand_paris_programme(communes, capsys, client):
 
 
 def test_demo_is_idempotent(communes):
-    call_command("demo")
+    call_command("demo", booklets=200)
     counts = (Organisation.objects.count(), User.objects.count(), Membership.objects.count())
-    call_command("demo")
+    call_command("demo", booklets=200)
     assert counts == (
         Organisation.objects.count(),
         User.objects.count(),
@@ -87,9 +87,26 @@ def test_only_the_demo_creates_demo_accounts():
 
 
 def test_multi_organisation_demo_user_can_switch(communes, client):
-    call_command("demo")
+    call_command("demo", booklets=200)
     user = User.objects.get(email="coordinatrice.paris13@passnum.example")
     assert user.memberships.count() == 2
     client.force_login(user)
     body = client.get(reverse("core:home")).content.decode()
     assert "Vous travaillez pour" in body
+
+
+def test_demo_ledger_is_realistic_and_verifies(communes):
+    from ledger.models import Pass, PassStatus
+    from ledger.verification import verify_ledger
+
+    call_command("demo", booklets=200)
+    statuses = set(Pass.objects.values_list("status", flat=True))
+    assert {
+        PassStatus.IN_STOCK,
+        PassStatus.DISTRIBUTED,
+        PassStatus.REDEEMED,
+        PassStatus.CANCELLED,
+    } <= statuses
+    assert Pass.objects.filter(holder__kind="PRESCRIBER").exists()
+    report = verify_ledger()
+    assert report.ok, [str(m) for m in report.mismatches][:5]

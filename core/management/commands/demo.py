@@ -1,12 +1,20 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.demo import DemoError, load_demo
-from core.demo_ledger import load_ledger_demo
+from core.demo_ledger import ORDER_BOOKLETS, load_ledger_demo
 from programmes.models import Programme
 
 
 class Command(BaseCommand):
     help = "Charge (ou met à jour) la démonstration Grand Paris et affiche les comptes de démo."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--booklets",
+            type=int,
+            default=ORDER_BOOKLETS,
+            help="Carnets de la commande de démonstration (15 500 par défaut, comme en 2021).",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -23,10 +31,13 @@ class Command(BaseCommand):
             )
 
         programme = Programme.objects.get(name="Pass numérique Grand Paris 2021")
-        ledger = load_ledger_demo(programme)
+        ledger = load_ledger_demo(programme, options["booklets"])
         if not ledger.get("skipped"):
             self.stdout.write(
-                f"Commande {ledger['order']} : 155 000 pass émis et activés, carnets remis à "
+                f"Commande {ledger['order']} : {ledger['passes']:,} pass émis et activés, ".replace(
+                    ",", " "
+                )
+                + "carnets remis à "
                 f"{ledger['territories']} territoires, {ledger['handed_out']} pass remis, "
                 f"{ledger['redeemed']} utilisés, {ledger['cancelled']} annulés."
             )
