@@ -3,10 +3,10 @@ same work in raw SQL over 16 connections (INSERT redemption, conditional UPDATE 
 INSERT line, INSERT event, one transaction each).
 
 PostgreSQL only: gunicorn serves the SAME throw-away database as bench/run.py (its name is passed
-through DATABASE_URL), with DEBUG=1 and CONN_MAX_AGE=60 (persistent connections, as in
-production). Sizes: one pass per redemption (service price 1); at most HTTP_COUNT requests or
-TIME_LIMIT seconds per side. Target: HTTP ≥ 15 % of the raw rate; if short, one request is
-profiled with cProfile.
+through DATABASE_URL), with production settings (DEBUG=0) and CONN_MAX_AGE=60 (persistent
+connections, as in production). Sizes: one pass per redemption (service price 1); at most
+HTTP_COUNT requests or TIME_LIMIT seconds per side. Target: HTTP ≥ 15 % of the raw rate; if
+short, one request is profiled with cProfile.
 """
 
 import cProfile
@@ -84,15 +84,24 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def _start_gunicorn(port: int) -> subprocess.Popen:
+    from django.conf import settings
+
     env = dict(os.environ)
     env.update(
+        # Production settings (no DEBUG query logging), over plain HTTP on the loopback, with
+        # the same pass-code keys as this process so that the codes it computes are valid.
         DATABASE_URL=_database_url(),
-        DEBUG="1",
+        DEBUG="0",
+        HTTPS="0",
+        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        PASS_CODE_KEYS=";".join(f"{k}:{v}" for k, v in settings.PASS_CODE_KEYS.items()),
+        PASS_CODE_CURRENT_KEY_ID=settings.PASS_CODE_CURRENT_KEY_ID,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
         CONN_MAX_AGE="60",
         DJANGO_SETTINGS_MODULE="passnum.settings",
         LOG_LEVEL="WARNING",
     )
-    workers = max(2, (os.cpu_count() or 1) * 2)
+    workers = int(os.environ.get("BENCH_GUNICORN_WORKERS", max(2, (os.cpu_count() or 1) * 2)))
     cmd = [
         str(Path(sys.executable).with_name("gunicorn")),
         "passnum.wsgi:application",
