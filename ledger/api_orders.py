@@ -312,3 +312,43 @@ def activate_order(request: HttpRequest, payload: ActivateIn, order_id: int = Or
     except LedgerError as exc:
         return _ledger_error(exc)
     return 200, _detail_queryset(order_id)
+
+
+@router.get(
+    "/orders/{order_id}/variable-data",
+    response={200: None, **READ_ERRORS, 403: ErrorOut, 409: ReasonErrorOut},
+    operation_id="get_order_variable_data",
+    summary="Fichier de données variables (CSV) d'une commande émise",
+    description=(
+        "Numéro, code secret et contenu du QR code de chaque pass, pour l'imprimeur "
+        "(CSV séparé par « ; », UTF-8). Réservé aux administrateurs du commanditaire ou de "
+        "l'émetteur ; chaque téléchargement est journalisé."
+    ),
+)
+def get_order_variable_data(request: HttpRequest, order_id: int = OrderId):
+    from django.http import StreamingHttpResponse
+
+    from . import printing
+
+    order, membership = printing.order_for_print_admin(request.user, order_id)
+    try:
+        printing.ensure_printable(order)
+    except printing.PrintError as exc:
+        return 409, {"detail": str(exc), "reason": exc.code}
+    printing.record_download(
+        order,
+        file="csv",
+        organisation=membership.organisation,
+        actor=request.user,
+        request=request,
+        passes=order.pass_count,
+        channel="api",
+    )
+    response = StreamingHttpResponse(
+        (line.encode() for line in printing.iter_variable_data_csv(order, bom=False)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="donnees-variables-{order.reference}.csv"'
+    )
+    return response
