@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from organisations.models import Membership, Organisation
 from programmes.models import Territory
 
-from .models import Booklet, Order, OrderStatus, PassStatus, Transfer, TransferKind
+from .models import Booklet, Order, OrderStatus, Pass, PassStatus, Transfer, TransferKind
 
 DEFAULT_DORMANT_STOCK_DAYS = 60
 
@@ -177,10 +178,26 @@ def holders_below(organisation: Organisation) -> QuerySet[Organisation]:
         qs = prescribers_of(organisation)
     else:
         return Organisation.objects.none()
+    # Two correlated subqueries, not two joins: joining booklets and passes together would
+    # multiply the rows (booklets × passes per holder) before counting.
+    booklets = (
+        Booklet.objects.filter(holder=OuterRef("pk"))
+        .order_by()
+        .values("holder")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    passes = (
+        Pass.objects.filter(holder=OuterRef("pk"), status=PassStatus.IN_STOCK)
+        .order_by()
+        .values("holder")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         qs.annotate(
-            booklet_count=Count("booklets", distinct=True),
-            pass_count=Count("passes", filter=Q(passes__status=PassStatus.IN_STOCK), distinct=True),
+            booklet_count=Coalesce(Subquery(booklets), 0),
+            pass_count=Coalesce(Subquery(passes), 0),
         )
         .select_related("parent")
         .order_by("kind", "name")
