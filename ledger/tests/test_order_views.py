@@ -417,7 +417,7 @@ def test_detail_shows_the_counters(world):
     response = client_for(world.funder_admin).get(reverse("ledger:order_detail", args=[order.pk]))
     html = page_text(response)
     assert response.context["counters"]["in_stock_funder"] == 15
-    assert '<tr id="compteur-issued"><th scope="row">Pass émis</th><td>15</td></tr>' in html
+    assert '<tr id="compteur-issued"><th scope="row">Pass émis</th><td class="num">15</td></tr>' in html
     assert "Carnets entamés" in html
     assert "MANDAT-2021-0042" in html
 
