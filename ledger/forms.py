@@ -11,6 +11,7 @@ from django.utils import timezone
 from geo.models import Commune
 from operators.models import Service
 from organisations.models import Organisation
+from organisations.validators import validate_logo
 from programmes.models import Programme
 
 from .queries import programmes_for_orders
@@ -193,6 +194,12 @@ class OrderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "Le texte imprimé compte au plus 600 caractères."},
     )
+    logo = forms.FileField(
+        label="Logo imprimé (facultatif)",
+        required=False,
+        validators=[validate_logo],
+        help_text="PNG, JPEG ou WebP, 500 Ko au plus. À défaut, le logo du commanditaire.",
+    )
     accept_in_stock = forms.BooleanField(
         label="Accepter un pass encore en stock (non remis à un bénéficiaire)",
         required=False,
@@ -238,6 +245,7 @@ class OrderForm(forms.Form):
             "allowed_themes": list(data["allowed_themes"]),
             "print_text": data["print_text"].strip(),
             "accept_in_stock": data["accept_in_stock"],
+            "logo": data.get("logo"),
         }
 
 

@@ -45,6 +45,7 @@ def create_order(
     allowed_themes: list[str] | None = None,
     print_text: str = "",
     accept_in_stock: bool = True,
+    logo=None,
     request=None,
 ) -> Order:
     """A draft order from the programme's funder to its issuer. The perimeter defaults to the
@@ -66,6 +67,8 @@ def create_order(
         created_by=by,
     )
     order.perimeter.set(perimeter if perimeter is not None else programme.perimeter.all())
+    if logo:
+        order.logo.save(f"{order.reference}-{logo.name}"[-100:], logo, save=True)
     record(
         JournalEntry.Action.ORDER_CREATED,
         actor=by,

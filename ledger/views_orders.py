@@ -66,7 +66,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     funder = membership.organisation
     if funder.kind != Organisation.Kind.FUNDER:
         raise PermissionDenied("Seul un commanditaire passe des commandes de pass.")
-    form = OrderForm(request.POST or None, funder=funder)
+    form = OrderForm(request.POST or None, request.FILES or None, funder=funder)
     if request.method == "POST" and form.is_valid():
         order = services.create_order(
             form.cleaned_data["programme"],

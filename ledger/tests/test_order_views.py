@@ -417,7 +417,8 @@ def test_detail_shows_the_counters(world):
     response = client_for(world.funder_admin).get(reverse("ledger:order_detail", args=[order.pk]))
     html = page_text(response)
     assert response.context["counters"]["in_stock_funder"] == 15
-    assert '<tr id="compteur-issued"><th scope="row">Pass émis</th><td class="num">15</td></tr>' in html
+    row = '<tr id="compteur-issued"><th scope="row">Pass émis</th><td class="num">15</td></tr>'
+    assert row in html
     assert "Carnets entamés" in html
     assert "MANDAT-2021-0042" in html
 
@@ -621,3 +622,38 @@ def test_the_list_costs_the_same_number_of_queries_for_1_or_5_orders(world):
         response = client.get(reverse("ledger:orders"))
     assert len(response.context["page"].object_list) == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+def test_order_logo_is_uploaded_checked_and_printed(client, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ledger.models import Order
+    from ledger.tests import factories as f
+    from organisations.models import Role
+    from passnum.testing import make_member
+
+    settings.MEDIA_ROOT = tmp_path
+    programme = f.programme()
+    admin = make_member(programme.funder, Role.ADMIN)
+    client.force_login(admin.user)
+    data = {
+        "programme": programme.pk,
+        "booklet_count": "2",
+        "passes_per_booklet": "10",
+        "face_value": "10,00",
+        "valid_until": "31/12/2099",
+        "tolerance_days": "31",
+        "perimeter": "",
+        "print_text": "",
+        "accept_in_stock": "on",
+    }
+    bad = SimpleUploadedFile("logo.png", b"not an image", "image/png")
+    response = client.post("/pass/commandes/nouvelle/", {**data, "logo": bad})
+    assert response.status_code == 200
+    assert "PNG, JPEG ou WebP" in response.content.decode()
+    assert not Order.objects.exists()
+    good = SimpleUploadedFile("logo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32, "image/png")
+    response = client.post("/pass/commandes/nouvelle/", {**data, "logo": good})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order = Order.objects.get()
+    assert order.logo and str(tmp_path) in order.logo.path

@@ -34,10 +34,9 @@ class Command(BaseCommand):
         ledger = load_ledger_demo(programme, options["booklets"])
         if not ledger.get("skipped"):
             self.stdout.write(
-                f"Commande {ledger['order']} : {ledger['passes']:,} pass émis et activés, ".replace(
-                    ",", " "
-                )
-                + "carnets remis à "
+                f"Commande {ledger['order']} : "
+                + f"{ledger['passes']:,}".replace(",", " ")
+                + " pass émis et activés, carnets remis à "
                 f"{ledger['territories']} territoires, {ledger['handed_out']} pass remis, "
                 f"{ledger['redeemed']} utilisés, {ledger['cancelled']} annulés."
             )
