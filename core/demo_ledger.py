@@ -55,6 +55,13 @@ def _operator_setup(operator: Organisation) -> tuple[Place, list[Service]]:
             "postal_code": operator.postal_code or "75000",
             "commune": operator.commune,
             "opening_hours": "Mo-Fr 09:30-12:30,14:00-18:00",
+            "qualification": Qualification.QUALIFIED,
+            "services": [
+                "aide-aux-demarches-administratives",
+                "maitrise-des-outils-numeriques",
+                "utilisation-securisee-du-numerique",
+            ],
+            "publics": ["seniors", "familles-enfants"],
         },
     )
     offered = []

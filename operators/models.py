@@ -76,6 +76,31 @@ class Place(models.Model):
     email = models.EmailField("e-mail", blank=True)
     opening_hours = models.CharField("horaires (format OSM)", max_length=250, blank=True)
     accepts_passes = models.BooleanField("accepte les pass", default=True)
+    # Fields of the national « Lieux de médiation numérique » schema v1.0.2 (lists are stored as
+    # JSON lists of the schema's values and exported joined by « | »).
+    address_complement = models.CharField("complément d'adresse", max_length=250, blank=True)
+    website = models.URLField("site web", blank=True)
+    typology = models.JSONField("typologie", default=list, blank=True)
+    summary = models.CharField("présentation (résumé)", max_length=280, blank=True)
+    description = models.TextField("présentation (détail)", blank=True)
+    services = models.JSONField("services proposés (schéma national)", default=list, blank=True)
+    publics = models.JSONField("publics spécifiquement adressés", default=list, blank=True)
+    specific_support = models.JSONField("prise en charge spécifique", default=list, blank=True)
+    national_programmes = models.JSONField(
+        "dispositifs et programmes nationaux", default=list, blank=True
+    )
+    labels = models.JSONField("formations et labels", default=list, blank=True)
+    access_modalities = models.JSONField("modalités d'accès", default=list, blank=True)
+    support_modalities = models.JSONField("modalités d'accompagnement", default=list, blank=True)
+    accessibility_url = models.URLField("fiche Acceslibre", blank=True)
+    appointment_url = models.URLField("prise de rendez-vous", blank=True)
+    qualification = models.CharField(
+        "qualification du lieu",
+        max_length=11,
+        choices=Qualification.choices,
+        default=Qualification.SUBMITTED,
+    )
+    updated_at = models.DateTimeField("mis à jour le", auto_now=True)
     is_active = models.BooleanField("actif", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -83,6 +108,19 @@ class Place(models.Model):
         verbose_name = "lieu"
         verbose_name_plural = "lieux"
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(qualification__in=QUALIFICATION_VALUES),
+                name="place_qualification_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(
+                    latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180
+                ),
+                name="place_coordinates_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} — {self.commune.name}"

@@ -85,6 +85,7 @@ def operator(
         address="1 rue de la Mairie",
         postal_code="93300",
         commune=place_commune or commune(),
+        qualification=Qualification.QUALIFIED if qualified else Qualification.IN_REVIEW,
     )
     service = Service.objects.create(
         operator=org,
