@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "operators",
     "beneficiaries",
     "ledger",
+    "opendata",
+    "directory",
     "api",
 ]
 

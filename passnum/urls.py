@@ -18,6 +18,9 @@ urlpatterns = [
     path("taches/", include("jobs.urls")),
     path("pass/", include("ledger.urls")),
     path("p/", include("ledger.public_urls")),
+    path("operateurs/", include("operators.urls")),
+    path("opendata/", include("opendata.urls")),
+    path("lieux/", include("directory.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

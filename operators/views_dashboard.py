@@ -1,0 +1,3 @@
+"""Views: dashboard (see operators/urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: onboarding (see operators/urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: places (see operators/urls.py)."""
+
+urlpatterns: list = []
