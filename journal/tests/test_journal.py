@@ -66,7 +66,7 @@ def test_database_triggers_are_installed(entry):
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
             )
-            assert [row[0] for row in cursor.fetchall()] == ["journal_no_update"]
+            assert [row[0] for row in cursor.fetchall()] == ["journal_journalentry_append_only"]
 
 
 def test_client_ip_behind_the_proxy_takes_the_last_hop(rf, settings):

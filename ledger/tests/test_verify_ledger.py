@@ -16,10 +16,10 @@ def _drop_event_guard():
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
-                "ALTER TABLE ledger_passevent DISABLE TRIGGER ledger_passevent_no_update_or_delete"
+                "ALTER TABLE ledger_passevent DISABLE TRIGGER ledger_passevent_append_only"
             )
         else:
-            cursor.execute("DROP TRIGGER ledger_passevent_no_update")
+            cursor.execute("DROP TRIGGER ledger_passevent_append_only")
 
 
 def test_clean_ledger_verifies(capsys):
