@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+"""The public directory of places, under the "directory" namespace (mounted at /lieux/)."""
+
+from . import views
 
 app_name = "directory"
-urlpatterns: list = []
+urlpatterns = [*views.urlpatterns]
