@@ -260,3 +260,16 @@ def test_opening_hours_not_understood_are_shown_as_written():
         "sunrise-sunset",
     ]
     assert humanise("") == []
+
+
+def test_pass_check_page_links_to_the_directory_on_the_pass_perimeter(world):
+    from ledger.models import Pass
+    from ledger.tests.test_redemption import code_of, distribute
+
+    order = factories.order(booklets=1)
+    pass_ = distribute(Pass.objects.filter(order=order).select_related("order")[:1])[0]
+    url = reverse("pass_check:check", kwargs={"serial": pass_.serial, "code": code_of(pass_)})
+    body = Client().get(url).content.decode()
+    link = "/lieux/?insee=93001%2C93066"
+    assert link in body
+    assert len(names(Client().get(link))) == 2

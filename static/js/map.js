@@ -38,7 +38,11 @@
       return;
     }
     var L = window.L;
-    var map = L.map(container, { zoomControl: false, attributionControl: true });
+    var map = L.map(container, {
+      zoomControl: false,
+      attributionControl: true,
+      fadeAnimation: false, // popups appear at once (and legible for contrast checks)
+    });
     L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");
     var tileUrl = container.dataset.tileUrl;
