@@ -273,3 +273,10 @@ def test_pass_check_page_links_to_the_directory_on_the_pass_perimeter(world):
     link = "/lieux/?insee=93001%2C93066"
     assert link in body
     assert len(names(Client().get(link))) == 2
+
+
+def test_map_data_is_escaped(world):
+    Place.objects.filter(pk=world["place"].pk).update(name="</script><b>Lieu</b>")
+    response = get()
+    assert "</script><b>" not in response.content.decode()
+    assert "</script><b>Lieu</b>" in [p["name"] for p in map_json(response)["places"]]

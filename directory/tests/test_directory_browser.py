@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from core.tests.browser import log_in
+from core.tests.browser import log_in, screenshot
 from ledger.models import Pass
 from ledger.redemption import redeem
 from ledger.tests import factories
@@ -57,7 +57,8 @@ def test_directory_map_and_operator_dashboard(page, axe_check, browser_errors, s
     assert page.get_attribute("#places-map", "data-markers") == "2"
     assert page.locator("#places-map path.leaflet-interactive").count() == 2
     assert page.locator("#places-map .leaflet-tile").count() == 0
-    page.get_by_role("cell", name="Lieu Clic Solidaire").is_visible()
+    assert page.get_by_role("link", name="Lieu Clic Solidaire").is_visible()
+    screenshot(page, "directory-index")
     axe_check(page)
 
     page.get_by_label("Commune (nom, code postal ou code INSEE)").fill("Saint-Denis")
@@ -75,6 +76,7 @@ def test_directory_map_and_operator_dashboard(page, axe_check, browser_errors, s
     assert "Du lundi au vendredi : 09:30 – 12:30, 14:00 – 18:00" in page.content()
     page.locator("#places-map path.leaflet-interactive").first.click()
     assert page.locator(".leaflet-popup-content a", has_text="Lieu Clic Solidaire").is_visible()
+    screenshot(page, "directory-place")
     axe_check(page)
 
     log_in(page, user.email, PASSWORD)
@@ -84,6 +86,7 @@ def test_directory_map_and_operator_dashboard(page, axe_check, browser_errors, s
     assert page.locator("#amount-pending").inner_text() == "10,00\u00a0€"
     assert page.locator("#amount-paid").inner_text() == "0,00\u00a0€"
     assert page.get_by_role("cell", name="Camille Martin").is_visible()
+    screenshot(page, "operator-dashboard")
     axe_check(page)
 
     assert browser_errors == []

@@ -107,7 +107,7 @@ def test_dashboard_page_shows_french_amounts_members_and_statements_notice(world
     assert "50,00\u00a0€" in body  # pending
     assert "10,00\u00a0€" in body  # paid
     assert "60,00\u00a0€" in body  # total
-    assert "11/2021" in body and "10/2021" in body
+    assert "Novembre 2021" in body and "Octobre 2021" in body
     assert "Département de la Seine-Saint-Denis" in body
     assert "Atelier collectif 2 h" in body
     assert "Camille Martin" in body and "Membre" in body
