@@ -178,6 +178,16 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def redeem_ping(request: HttpRequest) -> HttpResponse:
+    """A tiny answer the scan screen's script fetches before sending the form: no answer means
+    the network is down, and the scan is queued on the device (static/js/scan-offline.js)."""
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # --------------------------------------------------------------------------- public page
 
 
@@ -214,5 +224,6 @@ def public_check(request: HttpRequest, serial: str, code: str) -> HttpResponse:
 
 urlpatterns = [
     path("encaisser/", redeem, name="redeem"),
+    path("encaisser/reseau/", redeem_ping, name="redeem_ping"),
     path("encaissements/<int:pk>/", receipt, name="redemption_receipt"),
 ]

@@ -45,6 +45,8 @@
       if (!serial.value.trim() && !code.value.trim()) {
         serial.value = pass.serial;
         code.value = pass.code;
+        // Tell scan-offline.js the rows changed (a new idempotency key for this attempt).
+        code.dispatchEvent(new Event("input", { bubbles: true }));
         return "filled";
       }
     }
