@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "opendata"
-urlpatterns: list = []
+urlpatterns = [
+    path("lieux-mediation-numerique.csv", views.places_csv, name="places_csv"),
+    path("data-inclusion/structures.json", views.di_structures, name="di_structures"),
+    path("data-inclusion/services.json", views.di_services, name="di_services"),
+]
