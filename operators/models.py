@@ -36,6 +36,15 @@ class OperatorProfile(models.Model):
     )
     decided_at = models.DateTimeField("décision le", null=True, blank=True)
     decision_reason = models.TextField("motif", blank=True)
+    legal_representative_name = models.CharField(
+        "représentant légal (nom)", max_length=200, blank=True
+    )
+    legal_representative_role = models.CharField(
+        "représentant légal (qualité)", max_length=120, blank=True
+    )
+    questionnaire = models.JSONField("questionnaire de qualification", default=dict, blank=True)
+    submitted_at = models.DateTimeField("candidature déposée le", null=True, blank=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
 
     class Meta:
         verbose_name = "profil d'opérateur"
@@ -50,6 +59,11 @@ class OperatorProfile(models.Model):
                 | models.Q(decided_at__isnull=False),
                 name="operator_decision_dated",
             ),
+            models.CheckConstraint(
+                condition=models.Q(qualification__in=["SUBMITTED", "IN_REVIEW", "QUALIFIED"])
+                | (models.Q(decided_by__isnull=False) & ~models.Q(decision_reason="")),
+                name="operator_negative_decision_reasoned",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,6 +72,102 @@ class OperatorProfile(models.Model):
     @property
     def is_qualified(self) -> bool:
         return self.qualification == Qualification.QUALIFIED
+
+
+def operator_document_path(instance: "OperatorDocument", filename: str) -> str:
+    # The stored name never reuses the uploaded one (only its checked extension).
+    import uuid
+
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(
+        instance.content_type, "bin"
+    )
+    return f"operators/{instance.operator_id}/documents/{uuid.uuid4().hex}.{extension}"
+
+
+class BankAccount(models.Model):
+    """An operator's bank details. Append-only: a change adds a row, the latest one is current."""
+
+    operator = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="bank_accounts"
+    )
+    holder = models.CharField("titulaire du compte", max_length=200)
+    iban = models.CharField("IBAN", max_length=34)
+    bic = models.CharField("BIC", max_length=11)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("enregistré le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "coordonnées bancaires"
+        verbose_name_plural = "coordonnées bancaires"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(iban__regex=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$"),
+                name="bank_account_iban_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bic__regex=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$"),
+                name="bank_account_bic_format",
+            ),
+            models.CheckConstraint(condition=~models.Q(holder=""), name="bank_account_holder"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.holder} — IBAN …{self.iban[-4:]}"
+
+    @property
+    def masked_iban(self) -> str:
+        return f"{self.iban[:4]} •••• •••• {self.iban[-4:]}"
+
+    @property
+    def formatted_iban(self) -> str:
+        return " ".join(self.iban[i : i + 4] for i in range(0, len(self.iban), 4))
+
+
+class OperatorDocument(models.Model):
+    """A supporting document (RIB, statutes, act of the régie), stored outside the web root."""
+
+    class Kind(models.TextChoices):
+        RIB = "RIB", "Relevé d'identité bancaire (RIB)"
+        STATUTES = "STATUTES", "Statuts"
+        REGIE_ACT = "REGIE_ACT", "Acte constitutif de la régie (personnes publiques)"
+
+    operator = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="operator_documents"
+    )
+    kind = models.CharField("type de pièce", max_length=10, choices=Kind.choices)
+    file = models.FileField("fichier", upload_to=operator_document_path, max_length=200)
+    original_name = models.CharField("nom d'origine", max_length=200)
+    content_type = models.CharField("type de contenu", max_length=40)
+    size = models.PositiveIntegerField("taille (octets)")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("déposé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "pièce justificative"
+        verbose_name_plural = "pièces justificatives"
+        ordering = ["kind", "-uploaded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["RIB", "STATUTES", "REGIE_ACT"]),
+                name="operator_document_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(content_type__in=["application/pdf", "image/png", "image/jpeg"]),
+                name="operator_document_content_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(size__gte=1, size__lte=5 * 1024 * 1024),
+                name="operator_document_size_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.original_name}"
 
 
 class Place(models.Model):
