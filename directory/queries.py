@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from operators.models import Place, Qualification, Service
+from programmes.models import Programme
 
 # Values of the national schema v1.0.2, with the slugs the application may store instead.
 PUBLICS: list[tuple[str, str]] = [
@@ -163,6 +165,19 @@ def get_public_place(place_id: int) -> Place | None:
 def catalogue_of(place: Place) -> QuerySet[Service]:
     return Service.objects.filter(operator_id=place.operator_id, is_active=True).order_by(
         "title", "pk"
+    )
+
+
+def pass_programmes_at(place: Place, today: date) -> QuerySet[Programme]:
+    """Pass programmes running today whose perimeter covers the place's commune."""
+    communes = [place.commune_id]
+    if place.commune.parent_id:
+        communes.append(place.commune.parent_id)
+    return (
+        Programme.objects.filter(perimeter__in=communes, starts_on__lte=today, ends_on__gte=today)
+        .select_related("funder")
+        .distinct()
+        .order_by("name", "pk")
     )
 
 

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
 
 from . import queries
 from .forms import DirectorySearchForm
@@ -55,6 +56,7 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
                 place.specific_support, queries.SPECIFIC_SUPPORT
             ),
             "programmes": queries.readable_list(place.national_programmes),
+            "pass_programmes": queries.pass_programmes_at(place, timezone.localdate()),
             "access_modalities": queries.readable_list(place.access_modalities),
             "support_modalities": queries.readable_list(place.support_modalities),
             "map_data": queries.map_data(queries.qualified_places().filter(pk=place.pk)),

@@ -3,9 +3,11 @@ place page and the map data (no tiles configured)."""
 
 import json
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -248,6 +250,16 @@ def test_place_page(world):
     assert "https://acceslibre.beta.gouv.fr/app/erp/lieu-1/" in body
     assert "France Services" in body
     assert [p["id"] for p in map_json(response)["places"]] == [place.pk]
+    assert "Aucun programme de pass en cours ne couvre cette commune." in body
+
+
+def test_place_page_lists_the_running_pass_programmes_of_its_commune(world):
+    with time_machine.travel(datetime(2021, 10, 15, 12, 0, tzinfo=UTC)):
+        factories.programme()  # 2021-2022, perimeter Aubervilliers and Saint-Denis
+        response = Client().get(reverse("directory:place", args=[world["place"].pk]))
+    body = response.content.decode()
+    assert "Pass numérique Grand Paris 2021" in body
+    assert "financé par Métropole du Grand Paris, jusqu'au 31/12/2022" in body
 
 
 def test_unknown_place_is_404(world):
