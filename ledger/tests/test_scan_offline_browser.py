@@ -241,3 +241,39 @@ def test_failed_request_counts_as_offline_and_resend_now_sends_all(phone, axe_ch
         p.refresh_from_db()
         assert p.status == PassStatus.REDEEMED
     assert not page.errors, page.errors
+
+
+def test_confirm_step_offline_queues_with_the_confirm_key(phone, axe_check, world):
+    _, passes, org, place, service, user = world
+    target = passes[4]
+    page = phone
+    log_in(page, user.email, PASSWORD)
+    page.goto("/pass/encaisser/")
+    page.get_by_label("Lieu").select_option(str(place.pk))
+    page.get_by_label("Service").select_option(str(service.pk))
+    page.get_by_label("Numéro du pass (10 chiffres)").first.fill(target.serial)
+    page.get_by_label("Code (10 caractères)").first.fill(code_of(target))
+    page.get_by_role("button", name="Vérifier les pass").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Confirmer l'encaissement"
+    key = page.locator("#confirm-form input[name='idempotency_key']").input_value()
+    assert UUID.match(key), key  # the key made in the browser when the row was filled
+
+    page.context.set_offline(True)
+    page.locator("#offline-banner").wait_for(state="visible")
+    confirm = page.get_by_role("button", name="Confirmer l'encaissement")
+    confirm.click()
+    entry = page.locator(f"#offline-queue-list li[data-key='{key}'][data-state='pending']")
+    entry.wait_for()
+    assert "Atelier démarches en ligne" in entry.inner_text()
+    assert confirm.is_disabled()
+    axe_check(page)
+    assert not Redemption.objects.exists()
+
+    page.context.set_offline(False)
+    page.locator(f"#offline-queue-list li[data-key='{key}'][data-state='sent']").wait_for()
+    axe_check(page)
+    assert Redemption.objects.filter(idempotency_key=key).count() == 1
+    target.refresh_from_db()
+    assert target.status == PassStatus.REDEEMED
+    assert not page.errors, page.errors

@@ -1,12 +1,13 @@
-// Scan screen (/pass/encaisser/) without network. Progressive enhancement: without JavaScript the
-// server-side form (check, confirm, receipt) works as before.
+// Scan screen (/pass/encaisser/) and its confirm step without network. Progressive enhancement:
+// without JavaScript the server-side form (check, confirm, receipt) works as before.
 //
 // - Each attempt carries an idempotency key, a UUID made when the pass rows are filled (a new one
 //   when the rows, the place or the service change). It goes into the form's hidden field too.
 // - On « Vérifier les pass », if the device is offline (navigator.onLine false, or the last
 //   request to the server failed: then /pass/encaisser/reseau/ is tried every 20 s), the attempt
 //   is queued in localStorage with its key and shown in « En attente d'envoi (hors ligne) ».
-//   Online, the form is posted as usual (server-side check, confirm, receipt).
+//   Online, the form is posted as usual (server-side check, confirm, receipt). On the confirm
+//   step, an offline « Confirmer » queues the checked passes with the confirm form's key.
 // - The queue is sent through POST /api/v1/redemptions with the SAME key (a retry never redeems
 //   twice) when the network comes back (the `online` event), on page load, or with
 //   « Renvoyer maintenant ». Refusals are shown pass by pass from the API's verdicts.
@@ -15,11 +16,12 @@
 (() => {
   "use strict";
 
-  const form = document.getElementById("redeem-form");
   const section = document.getElementById("offline-queue");
-  if (!form || !section || !window.fetch || !window.localStorage) return;
+  if (!section || !window.fetch || !window.localStorage) return;
+  const form = document.getElementById("redeem-form"); // step 1: place, service, passes
+  const confirmForm = document.getElementById("confirm-form"); // step 2: confirm
 
-  const settings = form.dataset;
+  const settings = section.dataset;
   const STORAGE_KEY = `passnum:scan-queue:${settings.user}`;
   const SENT_KEPT_MS = 24 * 3600 * 1000;
   const PING_TIMEOUT_MS = 5000;
@@ -33,7 +35,7 @@
   const resendRow = document.getElementById("offline-resend-row");
   const live = document.getElementById("offline-status");
   const formError = document.getElementById("offline-form-error");
-  const keyInput = form.querySelector("input[name='idempotency_key']");
+  const keyInput = form && form.querySelector("input[name='idempotency_key']");
   const placeSelect = document.getElementById("id_place");
   const serviceSelect = document.getElementById("id_service");
 
@@ -179,43 +181,77 @@
     keyInput.value = uuid();
   }
 
-  function queueCurrent() {
-    refreshKey();
-    const passes = currentPasses();
-    const service = selectedService();
+  // Adds an attempt to the queue: false when it is already there (same key) or not saved.
+  function enqueue(attempt) {
     const queue = load();
-    const problem = localProblem(passes, service, queue);
-    if (problem) {
-      showFormError(problem);
-      return;
-    }
-    showFormError("");
-    if (queue.some((e) => e.key === keyInput.value)) {
+    if (queue.some((e) => e.key === attempt.key)) {
       announce("Cet encaissement est déjà en attente d'envoi.");
-      return;
+      return false;
     }
     const now = new Date().toISOString();
     queue.push({
-      key: keyInput.value,
-      operatorId: parseInt(settings.operator, 10),
-      placeId: parseInt(placeSelect.value, 10),
-      serviceId: parseInt(serviceSelect.value, 10),
-      placeLabel: placeSelect.selectedOptions[0].textContent.trim(),
-      serviceLabel: service.label,
-      passes,
+      ...attempt,
       createdAt: now,
       updatedAt: now,
       state: "pending",
       message: "",
       verdicts: [],
     });
-    if (!save(queue)) return;
-    clearRows();
+    if (!save(queue)) return false;
     render();
     announce(
-      `Pas de réseau : encaissement de ${passes.length} pass mis en attente sur cet appareil. ` +
-        "Il sera envoyé au retour du réseau.",
+      `Pas de réseau : encaissement de ${attempt.passes.length} pass mis en attente sur cet ` +
+        "appareil. Il sera envoyé au retour du réseau.",
     );
+    return true;
+  }
+
+  function queueCurrent() {
+    refreshKey();
+    const passes = currentPasses();
+    const service = selectedService();
+    const problem = localProblem(passes, service, load());
+    if (problem) {
+      showFormError(problem);
+      return;
+    }
+    showFormError("");
+    const queued = enqueue({
+      key: keyInput.value,
+      operatorId: parseInt(form.dataset.operator, 10),
+      placeId: parseInt(placeSelect.value, 10),
+      serviceId: parseInt(serviceSelect.value, 10),
+      placeLabel: placeSelect.selectedOptions[0].textContent.trim(),
+      serviceLabel: service.label,
+      passes,
+    });
+    if (queued) clearRows();
+  }
+
+  // Step 2 offline: the checked passes are queued with the key of the confirm form.
+  function queueConfirmed() {
+    const data = confirmForm.dataset;
+    const passes = [];
+    for (let i = 1; ; i += 1) {
+      const serial = confirmForm.querySelector(`input[name='serial_${i}']`);
+      const code = confirmForm.querySelector(`input[name='code_${i}']`);
+      if (!serial || !code) break;
+      passes.push({ serial: normalSerial(serial.value), code: code.value.trim() });
+    }
+    const queued = enqueue({
+      key: confirmForm.querySelector("input[name='idempotency_key']").value,
+      operatorId: parseInt(data.operator, 10),
+      placeId: parseInt(data.place, 10),
+      serviceId: parseInt(data.service, 10),
+      placeLabel: data.placeLabel,
+      serviceLabel: data.serviceLabel,
+      passes,
+    });
+    if (queued) {
+      confirmForm.querySelectorAll("button[type='submit']").forEach((button) => {
+        button.disabled = true;
+      });
+    }
   }
 
   // Known unreachable: navigator.onLine is false, or the last request to the server failed (the
@@ -261,21 +297,30 @@
     flush();
   }
 
-  form.addEventListener("input", refreshKey);
-  form.addEventListener("change", refreshKey);
-  form.addEventListener("submit", (event) => {
-    const submitter = event.submitter;
-    if (submitter && submitter.value && submitter.value !== "check") return;
-    refreshKey();
-    if (!offline()) return; // online: the server-side flow (check, confirm, receipt)
-    event.preventDefault();
-    queueCurrent();
-  });
+  if (form) {
+    form.addEventListener("input", refreshKey);
+    form.addEventListener("change", refreshKey);
+    form.addEventListener("submit", (event) => {
+      const submitter = event.submitter;
+      if (submitter && submitter.value && submitter.value !== "check") return;
+      refreshKey();
+      if (!offline()) return; // online: the server-side flow (check, confirm, receipt)
+      event.preventDefault();
+      queueCurrent();
+    });
+  }
+  if (confirmForm) {
+    confirmForm.addEventListener("submit", (event) => {
+      if (!offline()) return; // online: the server redeems and shows the receipt
+      event.preventDefault();
+      queueConfirmed();
+    });
+  }
 
   // ------------------------------------------------------------------ sending
 
   function csrfToken() {
-    const input = form.querySelector("input[name='csrfmiddlewaretoken']");
+    const input = document.querySelector("input[name='csrfmiddlewaretoken']");
     return input ? input.value : "";
   }
 
@@ -482,7 +527,7 @@
   resend.addEventListener("click", flush);
 
   prune();
-  refreshKey();
+  if (form) refreshKey();
   render();
   if (navigator.onLine) flush();
 })();
