@@ -1,6 +1,6 @@
 """Reads of the operators' onboarding, and the permission helpers of its pages."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from organisations.models import Membership, Organisation, Role
@@ -58,6 +58,13 @@ def bank_history(operator: Organisation) -> QuerySet[BankAccount]:
     return BankAccount.objects.filter(operator=operator).select_related("created_by")
 
 
+def bank_change_needs_2fa(operator: Organisation, profile: OperatorProfile | None) -> bool:
+    """Changing recorded details, or any details once a reviewer has decided, needs 2FA."""
+    if profile is not None and profile.decided_at is not None:
+        return True
+    return BankAccount.objects.filter(operator=operator).exists()
+
+
 def documents_of(operator: Organisation) -> QuerySet[OperatorDocument]:
     return OperatorDocument.objects.filter(operator=operator).select_related("uploaded_by")
 
@@ -101,7 +108,7 @@ def application_queue(*, status: str = "", search: str = "") -> QuerySet[Operato
             | Q(organisation__siret__startswith="".join(search.split()))
             | Q(reference_number__icontains=search)
         )
-    return qs.order_by("-submitted_at", "organisation__name")
+    return qs.order_by(F("submitted_at").desc(nulls_last=True), "organisation__name", "pk")
 
 
 def application_or_404(profile_id: int) -> OperatorProfile:

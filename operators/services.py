@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -20,6 +20,13 @@ Q = Qualification
 
 class QualificationError(Exception):
     """A decision that the application's current state does not allow (message in French)."""
+
+
+class SiretTaken(Exception):
+    """Another organisation took this SIRET meanwhile (the database's unique index said so)."""
+
+    def __init__(self) -> None:
+        super().__init__("Ce SIRET est déjà utilisé par une autre structure.")
 
 
 @dataclass(frozen=True)
@@ -70,9 +77,15 @@ def create_operator(
     data: dict[str, Any], *, by: User, request: HttpRequest | None = None
 ) -> Organisation:
     """A logged-in user signs an operator up: the organisation, its admin, its application."""
-    operator = Organisation.objects.create(
-        kind=Organisation.Kind.OPERATOR, **{f: data.get(f) or "" for f in IDENTITY_FIELDS}
-    )
+    try:
+        with transaction.atomic():
+            operator = Organisation.objects.create(
+                kind=Organisation.Kind.OPERATOR, **{f: data.get(f) or "" for f in IDENTITY_FIELDS}
+            )
+    except IntegrityError as exc:
+        if data.get("siret") and Organisation.objects.filter(siret=data["siret"]).exists():
+            raise SiretTaken from exc
+        raise
     Membership.objects.create(user=by, organisation=operator, role=Role.ADMIN)
     profile = OperatorProfile.objects.create(
         organisation=operator,
@@ -111,7 +124,14 @@ def update_identity(
             changed[field] = value
     if profile.submitted_at is None:
         profile.submitted_at = timezone.now()
-    operator.save()
+    try:
+        with transaction.atomic():
+            operator.save()
+    except IntegrityError as exc:
+        siret = data.get("siret")
+        if siret and Organisation.objects.filter(siret=siret).exclude(pk=operator.pk).exists():
+            raise SiretTaken from exc
+        raise
     profile.save()
     if changed or created:
         _journal(operator, by, request, profile, {"event": "operator_identity", "changed": changed})
@@ -173,6 +193,7 @@ def change_bank_account(
             "back_to_review": back_to_review,
         },
     )
+    account.sent_back_to_review = back_to_review
     return account
 
 

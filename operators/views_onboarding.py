@@ -84,7 +84,15 @@ def signup(request: HttpRequest) -> HttpResponse:
         if "lookup" in request.POST:
             form = _lookup_into(form, request)
         elif form.is_valid():
-            operator = services.create_operator(form.cleaned_data, by=request.user, request=request)
+            try:
+                operator = services.create_operator(
+                    form.cleaned_data, by=request.user, request=request
+                )
+            except services.SiretTaken as exc:
+                form.add_error("siret", str(exc))
+                return render(
+                    request, "operators/onboarding/signup.html", {"form": form}, status=400
+                )
             request.session[SESSION_KEY] = operator.pk
             messages.success(
                 request,
@@ -143,9 +151,16 @@ def identity(request: HttpRequest, organisation_id: int) -> HttpResponse:
         if "lookup" in request.POST:
             form = _lookup_into(form, request)
         elif form.is_valid():
-            services.update_identity(operator, form.cleaned_data, by=request.user, request=request)
-            messages.success(request, "L'identité de la structure est enregistrée.")
-            return redirect("operators:profile", operator.pk)
+            try:
+                services.update_identity(
+                    operator, form.cleaned_data, by=request.user, request=request
+                )
+            except services.SiretTaken as exc:
+                form.add_error("siret", str(exc))
+                status = 400
+            else:
+                messages.success(request, "L'identité de la structure est enregistrée.")
+                return redirect("operators:profile", operator.pk)
         else:
             status = 400
     return render(
@@ -185,7 +200,8 @@ def bank(request: HttpRequest, organisation_id: int) -> HttpResponse:
     membership = queries.operator_membership_or_404(request.user, organisation_id, [Role.ADMIN])
     operator = membership.organisation
     current = queries.current_bank_account(operator)
-    if current is not None and not request.user.is_verified():
+    application = queries.profile_of(operator)
+    if queries.bank_change_needs_2fa(operator, application) and not request.user.is_verified():
         messages.info(
             request,
             "Modifier des coordonnées bancaires demande une authentification à deux facteurs.",
@@ -195,7 +211,7 @@ def bank(request: HttpRequest, organisation_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            services.change_bank_account(
+            account = services.change_bank_account(
                 operator,
                 holder=form.cleaned_data["holder"],
                 iban=form.cleaned_data["iban"],
@@ -203,8 +219,7 @@ def bank(request: HttpRequest, organisation_id: int) -> HttpResponse:
                 by=request.user,
                 request=request,
             )
-            application = queries.profile_of(operator)
-            if current is not None and application and application.qualification == "IN_REVIEW":
+            if account.sent_back_to_review:
                 messages.warning(
                     request,
                     "Coordonnées bancaires enregistrées. Votre qualification repasse en examen "
@@ -284,15 +299,11 @@ def document_download(request: HttpRequest, organisation_id: int, document_id: i
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
-        filename=f"{document.get_kind_display()[:40]}-{operator_slug(document)}.{extension}",
+        filename=f"{document.kind.lower()}-{document.operator_id}-{document.pk}.{extension}",
         content_type=document.content_type,
     )
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-def operator_slug(document: OperatorDocument) -> str:
-    return f"operateur-{document.operator_id}-{document.pk}"
 
 
 @login_required

@@ -225,3 +225,17 @@ def test_bank_details_visible_only_to_operator_admins_and_finance_roles(client):
     assert not queries.can_see_bank_details(other_operator_admin.user, operator)
     prescriber_admin = make_member(make_org(kind=Organisation.Kind.PRESCRIBER))
     assert not queries.can_see_bank_details(prescriber_admin.user, operator)
+
+
+def test_first_details_of_a_qualified_operator_need_2fa_too(client):
+    operator, admin = operator_with_admin(Qualification.QUALIFIED)
+    client.force_login(admin.user)
+    url = reverse("operators:bank", args=[operator.pk])
+    response = client.post(url, {"holder": "Clic", "iban": IBAN, "bic": BIC})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:otp_verify"))
+    assert not BankAccount.objects.exists()
+    verify_2fa(client, admin.user)
+    response = client.post(url, {"holder": "Clic", "iban": IBAN, "bic": BIC}, follow=True)
+    assert "repasse en examen" in text(response)
+    assert OperatorProfile.objects.get(organisation=operator).qualification == "IN_REVIEW"

@@ -457,3 +457,35 @@ def test_missing_items_listed():
     missing = queries.missing_items(operator, operator.operator_profile)
     assert "l'acte constitutif de la régie" in missing
     assert "les coordonnées bancaires" in missing
+
+
+def test_siret_taken_meanwhile_is_caught_by_the_database():
+    make_org(siret=SIRET)
+    user = make_user()
+    before = Organisation.objects.count()
+    with pytest.raises(services.SiretTaken, match="Ce SIRET est déjà utilisé"):
+        services.create_operator(signup_data(), by=user)
+    assert Organisation.objects.count() == before
+    assert not Membership.objects.filter(user=user).exists()
+    operator, admin = operator_with_admin(siret="49876543700021")
+    with pytest.raises(services.SiretTaken):
+        services.update_identity(operator, signup_data(), by=admin.user)
+    operator.refresh_from_db()
+    assert operator.siret == "49876543700021"
+
+
+def test_a_stale_decision_is_refused_by_the_conditional_update():
+    operator, _ = operator_with_admin()
+    issuer, reviewer = issuer_admin()
+    first = OperatorProfile.objects.get(organisation=operator)
+    stale = OperatorProfile.objects.get(organisation=operator)
+    services.decide(first, "refuse", by=reviewer.user, reviewer=issuer, reason="Incomplet")
+    with pytest.raises(services.QualificationError, match="« Refusé »"):
+        services.decide(stale, "start_review", by=reviewer.user, reviewer=issuer)
+    assert OperatorProfile.objects.get(organisation=operator).qualification == "REFUSED"
+    assert (
+        JournalEntry.objects.filter(
+            organisation=operator, details__event="operator_qualification"
+        ).count()
+        == 1
+    )
