@@ -125,6 +125,16 @@ DI_THEMATIQUES = {
     Service.Theme.CONNEXION: di.Thematique.NUMERIQUE__ACCEDER_A_UNE_CONNEXION_INTERNET,
 }
 DI_DEFAULT_THEMATIQUE = di.Thematique.NUMERIQUE__MAITRISER_LES_FONDAMENTAUX_DU_NUMERIQUE
+DI_NETWORKS = {
+    "aidants-connect": "aidants-connect",
+    "conseillers-numeriques": "conseillers-numeriques",
+    "france-services": "france-service",
+    "emmaus-connect": "emmaus",
+    "relais-numerique-emmaus-connect": "emmaus",
+    "la-croix-rouge": "croix-rouge",
+    "point-d-acces-numerique-caf": "caf",
+    "grande-ecole-du-numerique": "grandes-ecoles-du-numerique",
+}
 DI_PUBLICS = {
     "jeunes": di.Public.JEUNES,
     "etudiants": di.Public.ETUDIANTS,
@@ -164,6 +174,12 @@ def structure(place: Place) -> di.Structure:
         site_web=place.website or None,
         horaires_accueil=place.opening_hours or None,
         accessibilite_lieu=place.accessibility_url or None,
+        reseaux_porteurs={
+            di.ReseauPorteur(DI_NETWORKS[slug])
+            for slug in place.national_programmes
+            if slug in DI_NETWORKS
+        }
+        or None,
     )
 
 

@@ -471,3 +471,83 @@ def set_service_active(
             service=service.title,
         )
     return service
+
+
+# --- Place qualification (decided by the issuer or the funder, like the operator's) ------------
+
+PLACE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    # action: (allowed sources, target, French label)
+    "start_review": ((Qualification.SUBMITTED,), Qualification.IN_REVIEW, "prise en examen"),
+    "qualify": (
+        (Qualification.SUBMITTED, Qualification.IN_REVIEW),
+        Qualification.QUALIFIED,
+        "qualification",
+    ),
+    "refuse": (
+        (Qualification.SUBMITTED, Qualification.IN_REVIEW),
+        Qualification.REFUSED,
+        "refus",
+    ),
+    "suspend": ((Qualification.QUALIFIED,), Qualification.SUSPENDED, "suspension"),
+    "reinstate": ((Qualification.SUSPENDED,), Qualification.QUALIFIED, "rétablissement"),
+    "dequalify": (
+        (Qualification.QUALIFIED, Qualification.SUSPENDED),
+        Qualification.DEQUALIFIED,
+        "déqualification",
+    ),
+}
+PLACE_DECISIONS_NEEDING_REASON = {"refuse", "suspend", "dequalify"}
+REVIEWER_KINDS = (Organisation.Kind.ISSUER, Organisation.Kind.FUNDER)
+
+
+def decide_place(
+    place_id: int,
+    action: str,
+    *,
+    by,
+    reviewer: Organisation,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Place:
+    """The issuer or the funder moves a place's qualification on (one conditional UPDATE).
+
+    The caller has checked ``by``'s membership of ``reviewer``; the reason of a negative decision
+    is kept in the journal (the Place has no reason field).
+    """
+    if reviewer.kind not in REVIEWER_KINDS:
+        raise PlaceError("Seuls l'émetteur et le commanditaire qualifient les lieux.")
+    transition = PLACE_TRANSITIONS.get(action)
+    if transition is None:
+        raise PlaceError("Décision inconnue.")
+    sources, target, label = transition
+    reason = (reason or "").strip()
+    if action in PLACE_DECISIONS_NEEDING_REASON and not reason:
+        raise PlaceError({"reason": "Indiquez le motif de cette décision."})
+    with transaction.atomic():
+        previous = Place.objects.filter(pk=place_id).values_list("qualification", flat=True).first()
+        if previous is None:
+            raise PlaceError("Ce lieu n'existe pas.")
+        count = Place.objects.filter(pk=place_id, qualification__in=sources).update(
+            qualification=target
+        )
+        if count != 1:
+            place = Place.objects.get(pk=place_id)
+            raise PlaceError(
+                f"Impossible : le lieu est « {place.get_qualification_display()} », "
+                f"la {label} n'est pas possible dans cet état."
+            )
+        place = Place.objects.select_related("operator").get(pk=place_id)
+        _journal(
+            place.operator,
+            place,
+            by,
+            request,
+            "place_qualification",
+            decision=action,
+            previous=previous,
+            to=target,
+            reason=reason,
+            reviewer_organisation=reviewer.pk,
+            reviewer_organisation_name=reviewer.name,
+        )
+    return place

@@ -20,6 +20,8 @@ def test_structures_validate_with_the_package(client, published):
     assert full["siret"] == "73282932000074"
     assert full["code_insee"] == "93001"
     assert full["horaires_accueil"] == "Mo-Fr 09:00-12:00,14:00-18:00; PH off"
+    assert set(full["reseaux_porteurs"]) == {"conseillers-numeriques", "france-service"}
+    assert "reseaux_porteurs" not in data[1]
     assert full["accessibilite_lieu"].startswith("https://acceslibre.beta.gouv.fr/")
 
 

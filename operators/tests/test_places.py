@@ -313,3 +313,37 @@ def test_catalogue_through_the_form(client, operator, admin):
     assert not service.is_active
     listing = client.get(reverse("operators:catalogue", args=[operator.pk])).content.decode()
     assert "Permanence" in listing and "retiré" in listing
+
+
+# --- Place qualification ----------------------------------------------------------------------
+
+
+def test_issuer_qualifies_then_suspends_a_place_with_a_reason(operator, commune):
+    place = make_place(operator, commune)
+    issuer = make_member(make_org(kind=Organisation.Kind.ISSUER), role=Role.ADMIN)
+    services.decide_place(place.pk, "start_review", by=issuer.user, reviewer=issuer.organisation)
+    services.decide_place(place.pk, "qualify", by=issuer.user, reviewer=issuer.organisation)
+    place.refresh_from_db()
+    assert place.qualification == Qualification.QUALIFIED
+    with pytest.raises(services.PlaceError) as excinfo:
+        services.decide_place(place.pk, "suspend", by=issuer.user, reviewer=issuer.organisation)
+    assert excinfo.value.errors["reason"] == "Indiquez le motif de cette décision."
+    services.decide_place(
+        place.pk, "suspend", by=issuer.user, reviewer=issuer.organisation, reason="Contrôle"
+    )
+    place.refresh_from_db()
+    assert place.qualification == Qualification.SUSPENDED
+    entry = JournalEntry.objects.filter(details__action="place_qualification").first()
+    assert entry.details["reason"] == "Contrôle" and entry.organisation == operator
+
+
+def test_impossible_place_decisions_change_nothing(operator, admin, commune):
+    place = make_place(operator, commune)
+    issuer = make_member(make_org(kind=Organisation.Kind.ISSUER), role=Role.ADMIN)
+    with pytest.raises(services.PlaceError, match="n'est pas possible dans cet état"):
+        services.decide_place(place.pk, "reinstate", by=issuer.user, reviewer=issuer.organisation)
+    with pytest.raises(services.PlaceError, match="Seuls l'émetteur et le commanditaire"):
+        services.decide_place(place.pk, "qualify", by=admin.user, reviewer=operator)
+    place.refresh_from_db()
+    assert place.qualification == Qualification.SUBMITTED
+    assert not JournalEntry.objects.exists()
