@@ -22,6 +22,26 @@ SHARE_TO_PRESCRIBERS = 0.4  # of a territory's booklets, handed on to its prescr
 BENEFICIARIES_PER_PRESCRIBER = 6
 PASSES_PER_BENEFICIARY = 5
 
+# Approximate town centres, for the demo places on the map (fictitious addresses).
+TOWN_CENTRES = {
+    "93001": (48.914, 2.382),
+    "94016": (48.791, 2.335),
+    "92025": (48.923, 2.252),
+    "94028": (48.790, 2.455),
+    "93029": (48.923, 2.445),
+    "94043": (48.810, 2.358),
+    "92049": (48.816, 2.316),
+    "92050": (48.892, 2.207),
+    "93049": (48.863, 2.506),
+    "75113": (48.829, 2.362),
+    "75115": (48.842, 2.300),
+    "92062": (48.884, 2.238),
+    "92063": (48.877, 2.189),
+    "93066": (48.936, 2.357),
+    "94068": (48.799, 2.494),
+    "94080": (48.847, 2.438),
+}
+
 SERVICES = [
     ("Atelier démarches en ligne (1 h)", Service.Theme.AIDE_DEMARCHES, 60, 1),
     ("Premiers pas sur smartphone (1 h)", Service.Theme.MAITRISE_OUTILS, 60, 1),
@@ -47,10 +67,14 @@ def _operator_setup(operator: Organisation) -> tuple[Place, list[Service]]:
             "reference_number": f"APTIC-DEMO-{operator.pk:04d}",
         },
     )
+    lat, lon = TOWN_CENTRES.get(operator.commune_id, (None, None))
+    offset = (operator.pk % 5) * 0.002
     place, _ = Place.objects.get_or_create(
         operator=operator,
         name=operator.name,
         defaults={
+            "latitude": round(lat + offset, 6) if lat is not None else None,
+            "longitude": round(lon - offset, 6) if lon is not None else None,
             "address": "12 rue de l'Exemple",
             "postal_code": operator.postal_code or "75000",
             "commune": operator.commune,
