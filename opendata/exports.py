@@ -23,13 +23,14 @@ SCHEMA_PATH = SCHEMA_DIR / "schema.json"
 NO_SIRET = "00000000000000"  # the national schema's value for a place without SIRET
 
 
-def schema_columns() -> list[str]:
-    """The columns of the national schema, in its order (read from the committed copy)."""
+def _schema() -> dict:
     with SCHEMA_PATH.open(encoding="utf-8") as handle:
-        return [field["name"] for field in json.load(handle)["fields"]]
+        return json.load(handle)
 
 
-COLUMNS = schema_columns()
+# The columns of the national schema, in its order (read from the committed copy).
+COLUMNS: list[str] = [field["name"] for field in _schema()["fields"]]
+SCHEMA_VERSION: str = _schema()["version"]
 
 
 def place_id(place: Place) -> str:

@@ -1,9 +1,22 @@
 """Views: the public open-data exports (no login; only published places)."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import exports
+from . import exports, queries
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "opendata/index.html",
+        {
+            "place_count": queries.published_places().count(),
+            "schema_version": exports.SCHEMA_VERSION,
+        },
+    )
 
 
 @require_GET
