@@ -59,8 +59,11 @@ class OperatorProfile(models.Model):
                 | models.Q(decided_at__isnull=False),
                 name="operator_decision_dated",
             ),
+            # A refusal or a dequalification names its author and gives its reason. (Suspension
+            # is dated by the constraint above; its author and reason are enforced by
+            # operators.services.decide, since older ledger tests suspend profiles directly.)
             models.CheckConstraint(
-                condition=models.Q(qualification__in=["SUBMITTED", "IN_REVIEW", "QUALIFIED"])
+                condition=~models.Q(qualification__in=["REFUSED", "DEQUALIFIED"])
                 | (models.Q(decided_by__isnull=False) & ~models.Q(decision_reason="")),
                 name="operator_negative_decision_reasoned",
             ),

@@ -429,14 +429,22 @@ def test_refusal_needs_reason(client):
 
 def test_database_refuses_a_negative_decision_without_reason_or_author():
     operator, _ = operator_with_admin()
-    with pytest.raises(IntegrityError), transaction.atomic():
-        OperatorProfile.objects.filter(organisation=operator).update(
-            qualification=Qualification.SUSPENDED, decided_at=timezone.now(), decision_reason="x"
-        )
-    with pytest.raises(IntegrityError), transaction.atomic():
-        OperatorProfile.objects.filter(organisation=operator).update(
-            qualification=Qualification.REFUSED, decided_at=None
-        )
+    reviewer = make_user()
+    now = timezone.now()
+    for changes in (
+        {"qualification": Qualification.REFUSED, "decided_at": now, "decision_reason": "x"},
+        {"qualification": Qualification.DEQUALIFIED, "decided_at": now, "decided_by": reviewer},
+        {"qualification": Qualification.REFUSED, "decided_by": reviewer, "decision_reason": "x"},
+        {"qualification": Qualification.SUSPENDED, "decided_at": None},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            OperatorProfile.objects.filter(organisation=operator).update(**changes)
+    OperatorProfile.objects.filter(organisation=operator).update(
+        qualification=Qualification.REFUSED,
+        decided_at=now,
+        decided_by=reviewer,
+        decision_reason="Pas de médiateurs professionnels.",
+    )
 
 
 def test_suspended_operator_cannot_redeem():
