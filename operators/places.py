@@ -281,8 +281,16 @@ def _validate_place(data: dict[str, Any]) -> dict[str, Any]:
             cleaned[name] = clean_choices(name, list(data.get(name) or []))
         except ValidationError as exc:
             errors[name] = exc.messages[0]
-    if not re.fullmatch(r"\d{5}", str(data.get("postal_code") or "")):
+    postal_code = str(data.get("postal_code") or "")
+    if not re.fullmatch(r"\d{5}", postal_code):
         errors["postal_code"] = "Le code postal compte 5 chiffres."
+    elif isinstance(cleaned.get("commune"), Commune) and cleaned["commune"].postal_codes:
+        commune = cleaned["commune"]
+        if postal_code not in commune.postal_codes:
+            errors["postal_code"] = (
+                f"Le code postal {postal_code} n'est pas celui de {commune.name} "
+                f"({', '.join(commune.postal_codes)})."
+            )
     if not (data.get("name") or "").strip():
         errors["name"] = "Donnez un nom au lieu."
     if not (data.get("address") or "").strip():

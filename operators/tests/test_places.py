@@ -347,3 +347,15 @@ def test_impossible_place_decisions_change_nothing(operator, admin, commune):
     place.refresh_from_db()
     assert place.qualification == Qualification.SUBMITTED
     assert not JournalEntry.objects.exists()
+
+
+def test_postal_code_must_match_the_commune_when_known(operator, admin, commune):
+    commune.postal_codes = ["93300"]
+    commune.save()
+    with pytest.raises(services.PlaceError) as excinfo:
+        services.create_place(operator, place_data(postal_code="75013"), by=admin.user)
+    assert excinfo.value.errors["postal_code"] == (
+        "Le code postal 75013 n'est pas celui de Aubervilliers (93300)."
+    )
+    assert not Place.objects.exists()
+    assert services.create_place(operator, place_data(), by=admin.user).postal_code == "93300"
