@@ -277,3 +277,35 @@ def test_confirm_step_offline_queues_with_the_confirm_key(phone, axe_check, worl
     target.refresh_from_db()
     assert target.status == PassStatus.REDEEMED
     assert not page.errors, page.errors
+
+
+def test_bad_input_offline_gets_a_french_error_and_queues_nothing(phone, axe_check, world):
+    _, passes, org, place, service, user = world
+    page = phone
+    log_in(page, user.email, PASSWORD)
+    key = _scan_offline(page, place, service, passes[0])
+    serial = page.get_by_label("Numéro du pass (10 chiffres)").first
+    code = page.get_by_label("Code (10 caractères)").first
+    submit = page.get_by_role("button", name="Vérifier les pass")
+    error = page.locator("#offline-form-error")
+
+    serial.fill("12345")
+    code.fill(code_of(passes[1]))
+    submit.click()
+    expect(error).to_have_text("Pass 12345 : le numéro doit compter 10 chiffres.")
+    axe_check(page)
+
+    serial.fill(passes[1].serial)
+    code.fill("ABC")
+    submit.click()
+    expect(error).to_have_text(f"Pass {passes[1].serial} : le code doit compter 10 caractères.")
+
+    serial.fill(passes[0].serial)  # already waiting on this device
+    code.fill(code_of(passes[0]))
+    submit.click()
+    expect(error).to_have_text(
+        f"Le pass {passes[0].serial} est déjà en attente d'envoi sur cet appareil."
+    )
+    assert [e["key"] for e in _queue(page, user)] == [key]
+    assert not Redemption.objects.exists()
+    assert not page.errors, page.errors
