@@ -7,6 +7,7 @@ places already known (same operator, name and commune) are skipped too. Imported
 their qualification and do not accept passes until their operator says so.
 """
 
+import contextlib
 import csv
 import io
 from dataclasses import dataclass, field
@@ -169,9 +170,20 @@ def read_places(text: str) -> tuple[list[tuple[int, Organisation, dict[str, Any]
     return rows, report
 
 
-def import_places(text: str, *, by=None) -> ImportReport:
-    """Create the places of ``text`` (a CSV of the national schema) in one transaction."""
+class _DryRun(Exception):
+    pass
+
+
+def import_places(text: str, *, by=None, dry_run: bool = False) -> ImportReport:
+    """Create the places of ``text`` (a CSV of the national schema) in one transaction; with
+    ``dry_run`` the same work is done then rolled back."""
     rows, report = read_places(text)
+    with contextlib.suppress(_DryRun):
+        _write(rows, report, by=by, dry_run=dry_run)
+    return report
+
+
+def _write(rows, report: ImportReport, *, by, dry_run: bool) -> None:
     with transaction.atomic():
         for line, operator, cleaned in rows:
             if Place.objects.filter(
@@ -202,4 +214,5 @@ def import_places(text: str, *, by=None) -> ImportReport:
                 "skipped_existing": len(report.skipped_existing),
             },
         )
-    return report
+        if dry_run:
+            raise _DryRun

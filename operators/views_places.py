@@ -218,7 +218,9 @@ def place_list(request: HttpRequest, org_id: int) -> HttpResponse:
 def place_create(request: HttpRequest, org_id: int) -> HttpResponse:
     membership = _operator_membership(request, org_id, write=True)
     operator = membership.organisation
-    form = PlaceForm(request.POST or None, initial={"accepts_passes": True})
+    form = PlaceForm(
+        request.POST if request.method == "POST" else None, initial={"accepts_passes": True}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             place = place_services.create_place(
@@ -244,7 +246,9 @@ def place_edit(request: HttpRequest, org_id: int, place_id: int) -> HttpResponse
     membership = _operator_membership(request, org_id, write=True)
     operator = membership.organisation
     place = queries.place_of_or_404(operator, place_id)
-    form = PlaceForm(request.POST or None, initial=_place_initial(place))
+    form = PlaceForm(
+        request.POST if request.method == "POST" else None, initial=_place_initial(place)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             place = place_services.update_place(
@@ -329,7 +333,7 @@ def _service_form_view(request: HttpRequest, org_id: int, service_id: int | None
         if service
         else None
     )
-    form = ServiceForm(request.POST or None, initial=initial)
+    form = ServiceForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             if service is None:

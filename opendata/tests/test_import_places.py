@@ -136,3 +136,13 @@ def test_export_then_import_round_trip(tmp_path, client, published):
     # The schema merges two of our themes into one value: both come back.
     assert "acces-a-une-connexion-internet" in full.services
     assert full.specific_support == ["surdite", "langues-etrangeres-anglais"]
+
+
+def test_simulation_writes_nothing(tmp_path, reims, operator):
+    path = _write(tmp_path, _rows())
+    out = io.StringIO()
+    call_command("import_places", str(path), "--simulation", stdout=out)
+    assert "1 lieu(x) créé(s)" in out.getvalue()
+    assert "Simulation : rien n'a été enregistré." in out.getvalue()
+    assert not Place.objects.exists()
+    assert not JournalEntry.objects.exists()

@@ -359,3 +359,10 @@ def test_postal_code_must_match_the_commune_when_known(operator, admin, commune)
     )
     assert not Place.objects.exists()
     assert services.create_place(operator, place_data(), by=admin.user).postal_code == "93300"
+
+
+def test_an_empty_post_is_an_error_not_a_blank_form(client, operator, admin, commune):
+    client.force_login(admin.user)
+    response = client.post(reverse("operators:place_create", args=[operator.pk]), {})
+    assert response.status_code == 400
+    assert not Place.objects.exists()

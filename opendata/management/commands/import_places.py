@@ -15,6 +15,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="fichier CSV (UTF-8, séparateur virgule)")
+        parser.add_argument(
+            "--simulation",
+            action="store_true",
+            help="vérifie le fichier et dit ce qui serait importé, sans rien enregistrer",
+        )
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -27,7 +32,7 @@ class Command(BaseCommand):
                 f"Le fichier {path} n'est pas en UTF-8. Rien n'a été importé."
             ) from exc
         try:
-            report = import_places(text)
+            report = import_places(text, dry_run=options["simulation"])
         except ImportFileError as exc:
             raise CommandError(
                 "Fichier refusé, rien n'a été importé :\n" + "\n".join(exc.errors)
@@ -40,6 +45,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Ignoré — {line}")
         for line in report.warnings:
             self.stdout.write(f"Avertissement — {line}")
+        if options["simulation"]:
+            self.stdout.write("Simulation : rien n'a été enregistré.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(report.created)} lieu(x) créé(s), {len(report.skipped_existing)} déjà "
