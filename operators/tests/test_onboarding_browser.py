@@ -1,7 +1,11 @@
 """Operator onboarding, then qualification by the issuer, in real Chromium (strict CSP kept),
 with axe-core (no serious or critical violation) on each page."""
 
+import re
+
 import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from core.tests.browser import log_in
@@ -99,5 +103,30 @@ def test_onboarding_then_qualification(page, axe_check, browser_errors, people):
     profile = OperatorProfile.objects.get(organisation=operator)
     assert profile.qualification == Qualification.QUALIFIED
     assert profile.reference_number == "APTIC-2021-0042"
+
+    log_out(page)
+
+    # 3. A change of bank details after qualification: two-factor authentication (set-up with a
+    # QR code), then the operator goes back to review.
+    log_in(page, people["applicant"].email, PASSWORD)
+    page.goto(f"/operateurs/{operator.pk}/dossier/banque/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Activer l'authentification à deux facteurs"
+    )
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    axe_check(page)
+    device = TOTPDevice.objects.get(user=people["applicant"])
+    page.get_by_label("Code à 6 chiffres").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Activer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Coordonnées bancaires")
+    axe_check(page)
+    page.get_by_label("Titulaire du compte").fill("Association Clic Solidaire")
+    page.get_by_label("IBAN").fill("FR14 2004 1010 0505 0001 3M02 606")
+    page.get_by_label("BIC").fill("PSSTFRPP")
+    page.get_by_role("button", name="Enregistrer les coordonnées bancaires").click()
+    expect(page.get_by_text(re.compile("repasse en examen"))).to_be_visible()
+    profile.refresh_from_db()
+    assert profile.qualification == Qualification.IN_REVIEW
+    assert BankAccount.objects.filter(operator=operator).count() == 2
 
     assert [e for e in browser_errors if "ERR_ABORTED" not in e] == []
