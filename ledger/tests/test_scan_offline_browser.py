@@ -27,8 +27,11 @@ pytestmark = pytest.mark.browser
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 # What Chromium logs, as console errors, for answers these tests expect: the API's refusal (409)
-# when the queued pass was used elsewhere, and the requests cut on purpose. Nothing else may appear.
-EXPECTED_CONSOLE = re.compile(r"status of 409 \(Conflict\)|net::ERR_INTERNET_DISCONNECTED")
+# when the queued pass was used elsewhere, 401 once the session is gone, and the requests cut on
+# purpose. Nothing else may appear.
+EXPECTED_CONSOLE = re.compile(
+    r"status of (409 \(Conflict\)|401 \(Unauthorized\))|net::ERR_INTERNET_DISCONNECTED"
+)
 
 
 @pytest.fixture
@@ -308,4 +311,27 @@ def test_bad_input_offline_gets_a_french_error_and_queues_nothing(phone, axe_che
     )
     assert [e["key"] for e in _queue(page, user)] == [key]
     assert not Redemption.objects.exists()
+    assert not page.errors, page.errors
+
+
+def test_session_lost_while_offline_keeps_the_entry_until_logged_in_again(phone, axe_check, world):
+    _, passes, org, place, service, user = world
+    target = passes[2]
+    page = phone
+    log_in(page, user.email, PASSWORD)
+    key = _scan_offline(page, place, service, target)
+    page.context.clear_cookies()  # the session is gone (expired, or logged out elsewhere)
+    page.context.set_offline(False)
+    entry = page.locator(f"#offline-queue-list li[data-key='{key}']")
+    expect(entry).to_contain_text("Votre session a expiré")
+    assert entry.get_attribute("data-state") == "pending"
+    axe_check(page)
+    assert not Redemption.objects.exists()
+
+    log_in(page, user.email, PASSWORD)
+    page.goto("/pass/encaisser/")  # the queue is sent when the page loads
+    page.locator(f"#offline-queue-list li[data-key='{key}'][data-state='sent']").wait_for()
+    assert Redemption.objects.filter(idempotency_key=key).count() == 1
+    target.refresh_from_db()
+    assert target.status == PassStatus.REDEEMED
     assert not page.errors, page.errors

@@ -58,7 +58,8 @@
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const parts = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20)];
+    return [...parts, hex.slice(20)].join("-");
   }
 
   function load() {
@@ -371,7 +372,8 @@
       });
       return "sent";
     }
-    if ([400, 404, 409, 422].includes(response.status)) {
+    const csrfFailed = response.status === 403 && /CSRF/.test(detail);
+    if ([400, 403, 404, 409, 422].includes(response.status) && !csrfFailed) {
       const verdicts = Array.isArray(body.passes)
         ? body.passes.filter((v) => v && v.reason !== "valid")
         : [];
@@ -385,18 +387,19 @@
       });
       return "refused";
     }
-    if (response.status === 401 || response.status === 403) {
+    if (response.status === 401 || csrfFailed) {
       update(entry.key, {
         message:
-          "Votre session a expiré : reconnectez-vous, puis touchez « Renvoyer maintenant ». " +
-          "L'encaissement reste en attente sur cet appareil.",
+          "Votre session a expiré : reconnectez-vous (ou rechargez cette page), puis touchez " +
+          "« Renvoyer maintenant ». L'encaissement reste en attente sur cet appareil.",
       });
       return "stop";
     }
     update(entry.key, {
       message:
         detail ||
-        `Le serveur n'a pas pu traiter l'envoi (erreur ${response.status}) : nouvel essai plus tard.`,
+        `Le serveur n'a pas pu traiter l'envoi (erreur ${response.status}) : ` +
+          "nouvel essai plus tard.",
     });
     return "stop";
   }
@@ -431,9 +434,12 @@
     resend.disabled = false;
     render();
     const parts = [];
-    if (counts.sent) parts.push(`${counts.sent} encaissement${counts.sent > 1 ? "s" : ""} envoyé${counts.sent > 1 ? "s" : ""}`);
-    if (counts.refused) parts.push(`${counts.refused} refusé${counts.refused > 1 ? "s" : ""}`);
-    if (stopped) parts.push("les autres restent en attente");
+    const plural = (n) => (n > 1 ? "s" : "");
+    if (counts.sent) {
+      parts.push(`${counts.sent} encaissement${plural(counts.sent)} envoyé${plural(counts.sent)}`);
+    }
+    if (counts.refused) parts.push(`${counts.refused} refusé${plural(counts.refused)}`);
+    if (stopped) parts.push("le reste est toujours en attente");
     announce(parts.length ? `${parts.join(", ")}.` : "Aucun envoi possible pour l'instant.");
   }
 
@@ -486,9 +492,16 @@
     }
     item.append(passes);
     if (entry.state !== "pending") {
-      const remove = element("button", "Retirer de la liste", "button button-secondary button-small");
+      const remove = element(
+        "button",
+        "Retirer de la liste",
+        "button button-secondary button-small",
+      );
       remove.type = "button";
-      remove.setAttribute("aria-label", `Retirer de la liste l'encaissement des pass ${serials.join(", ")}`);
+      remove.setAttribute(
+        "aria-label",
+        `Retirer de la liste l'encaissement des pass ${serials.join(", ")}`,
+      );
       remove.addEventListener("click", () => {
         save(load().filter((e) => e.key !== entry.key));
         render();
