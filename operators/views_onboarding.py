@@ -105,13 +105,11 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "operators/onboarding/signup.html", {"form": form}, status=status)
 
 
-@login_required
-def profile(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    membership = queries.operator_membership_or_404(request.user, organisation_id)
+def _profile_context(request: HttpRequest, membership, document_form=None) -> dict:
     operator = membership.organisation
     application = queries.profile_of(operator)
     answers = application.questionnaire if application else {}
-    context = {
+    return {
         "organisation": operator,
         "membership": membership,
         "application": application,
@@ -123,9 +121,16 @@ def profile(request: HttpRequest, organisation_id: int) -> HttpResponse:
             if queries.can_see_bank_details(request.user, operator)
             else None
         ),
-        "document_form": DocumentForm() if membership.is_admin else None,
+        "document_form": (document_form or DocumentForm()) if membership.is_admin else None,
     }
-    return render(request, "operators/onboarding/profile.html", context)
+
+
+@login_required
+def profile(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    membership = queries.operator_membership_or_404(request.user, organisation_id)
+    return render(
+        request, "operators/onboarding/profile.html", _profile_context(request, membership)
+    )
 
 
 @login_required
@@ -261,21 +266,10 @@ def document_upload(request: HttpRequest, organisation_id: int) -> HttpResponse:
         )
         messages.success(request, "La pièce est déposée.")
         return redirect("operators:profile", operator.pk)
-    application = queries.profile_of(operator)
-    answers = application.questionnaire if application else {}
     return render(
         request,
         "operators/onboarding/profile.html",
-        {
-            "organisation": operator,
-            "membership": membership,
-            "application": application,
-            "missing": queries.missing_items(operator, application),
-            "answers": [(label, answers.get(key)) for key, label, _ in QUESTIONS],
-            "documents": queries.documents_of(operator),
-            "bank": queries.current_bank_account(operator),
-            "document_form": form,
-        },
+        _profile_context(request, membership, document_form=form),
         status=400,
     )
 

@@ -239,3 +239,28 @@ def test_first_details_of_a_qualified_operator_need_2fa_too(client):
     response = client.post(url, {"holder": "Clic", "iban": IBAN, "bic": BIC}, follow=True)
     assert "repasse en examen" in text(response)
     assert OperatorProfile.objects.get(organisation=operator).qualification == "IN_REVIEW"
+
+
+def test_otp_verify_refuses_a_wrong_code_in_french_and_stays_unverified(client):
+    operator, admin = operator_with_admin()
+    services.change_bank_account(
+        operator, holder="Clic", iban="FR7630006000011234567890189", bic=BIC, by=admin.user
+    )
+    device = TOTPDevice.objects.create(user=admin.user, name="test", confirmed=True)
+    client.force_login(admin.user)
+    wrong = "000000" if totp(device.bin_key) else "111111"
+    response = client.post(reverse("accounts:otp_verify"), {"token": wrong})
+    assert response.status_code == 400
+    assert "Ce code n'est pas le bon, ou il a expiré." in text(response)
+    response = client.post(reverse("accounts:otp_verify"), {"token": "12ab"})
+    assert "Le code compte 6 chiffres." in text(response)
+    url = reverse("operators:bank", args=[operator.pk])
+    assert client.get(url).status_code == 302  # still not verified
+
+
+def test_otp_pages_need_login_and_ignore_foreign_next(client):
+    assert client.get(reverse("accounts:otp_setup")).status_code == 302
+    operator, admin = operator_with_admin()
+    client.force_login(admin.user)
+    page = client.get(reverse("accounts:otp_setup"), {"next": "https://ailleurs.example/"})
+    assert 'value="/compte/"' in page.content.decode()

@@ -497,3 +497,9 @@ def test_a_stale_decision_is_refused_by_the_conditional_update():
         ).count()
         == 1
     )
+
+
+def test_unknown_application_is_404(client):
+    issuer, reviewer = issuer_admin()
+    client.force_login(reviewer.user)
+    assert client.get(reverse("operators:application", args=[issuer.pk, 999999])).status_code == 404
