@@ -4,6 +4,7 @@
 import uuid
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +21,7 @@ from . import redemption_queries as queries
 from .codes import clean_serial
 
 WRITER_ROLES = [Role.ADMIN, Role.MEMBER]
+SERVICE_WORKER = "js/scan-sw.js"
 OPERATOR_ONLY = (
     "L'encaissement des pass est réservé aux opérateurs de médiation numérique : "
     "choisissez une organisation opérateur dans le menu « Vous travaillez pour »."
@@ -188,6 +190,19 @@ def redeem_ping(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_GET
+def redeem_service_worker(request: HttpRequest) -> HttpResponse:
+    """static/js/scan-sw.js served under /pass/encaisser/ so that its scope covers the scan
+    screen (a script under /static/ could only control /static/)."""
+    found = finders.find(SERVICE_WORKER)
+    if not found:
+        raise Http404("Script introuvable.")
+    with open(found, "rb") as script:
+        response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 # --------------------------------------------------------------------------- public page
 
 
@@ -225,5 +240,6 @@ def public_check(request: HttpRequest, serial: str, code: str) -> HttpResponse:
 urlpatterns = [
     path("encaisser/", redeem, name="redeem"),
     path("encaisser/reseau/", redeem_ping, name="redeem_ping"),
+    path("encaisser/sw.js", redeem_service_worker, name="redeem_service_worker"),
     path("encaissements/<int:pk>/", receipt, name="redemption_receipt"),
 ]

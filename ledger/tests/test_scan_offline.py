@@ -68,6 +68,7 @@ def test_scan_page_carries_the_offline_settings(world):
     assert f'data-ping-url="{PING_URL}"' in html
     assert 'data-receipt-url="/pass/encaissements/0/"' in html
     assert "js/scan-offline.js" in html
+    assert 'data-sw-url="/pass/encaisser/sw.js"' in html
     # Without JavaScript the queue stays hidden and the plain form is there.
     assert re.search(r'<section id="offline-queue" [^>]*hidden>', html)
     assert "En attente d'envoi (hors ligne)" in html
@@ -163,3 +164,11 @@ def test_member_of_another_operator_gets_404(world):
 def test_no_operator_membership_cannot_open_the_scan_screen(world):
     response = _browser(make_user()).get(SCAN_URL)
     assert response.status_code == 403
+
+
+def test_service_worker_is_served_under_the_scan_screen(db):
+    response = Client().get("/pass/encaisser/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    assert b"passnum-scan-v1" in response.content

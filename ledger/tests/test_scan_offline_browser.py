@@ -335,3 +335,68 @@ def test_session_lost_while_offline_keeps_the_entry_until_logged_in_again(phone,
     target.refresh_from_db()
     assert target.status == PassStatus.REDEEMED
     assert not page.errors, page.errors
+
+
+def test_scan_page_opens_without_network_from_the_service_worker(phone, axe_check, world):
+    _, passes, org, place, service, user = world
+    target = passes[3]
+    page = phone
+    log_in(page, user.email, PASSWORD)
+    page.goto("/pass/encaisser/")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now through the service worker, which keeps a copy
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+    # Something changes on the server after the copy was kept…
+    other = r.redeem(
+        operator=org,
+        place=place,
+        service=service,
+        items=[item(passes[0])],
+        idempotency_key="au-comptoir-1",
+        by=user,
+    ).redemption
+
+    page.context.set_offline(True)
+    page.reload()
+    assert page.get_by_role("heading", level=1).inner_text() == "Encaisser des pass"
+    # … so the page shown offline is the copy from the device, not the server's.
+    assert page.get_by_role("link", name=f"Reçu n° {other.pk}").count() == 0
+    page.locator("#offline-banner").wait_for(state="visible")
+    page.get_by_label("Numéro du pass (10 chiffres)").first.fill(target.serial)
+    page.get_by_label("Code (10 caractères)").first.fill(code_of(target))
+    key = page.locator("input[name='idempotency_key']").input_value()
+    page.get_by_role("button", name="Vérifier les pass").click()
+    page.locator(f"#offline-queue-list li[data-key='{key}'][data-state='pending']").wait_for()
+    axe_check(page)
+
+    page.context.set_offline(False)
+    page.locator(f"#offline-queue-list li[data-key='{key}'][data-state='sent']").wait_for()
+    assert Redemption.objects.filter(idempotency_key=key).count() == 1
+    target.refresh_from_db()
+    assert target.status == PassStatus.REDEEMED
+    page.reload()  # online: the server's page again
+    assert page.get_by_role("link", name=f"Reçu n° {other.pk}").count() == 1
+    assert not page.errors, page.errors
+
+
+def test_copy_of_the_page_is_forgotten_once_logged_out(phone, world):
+    user = world[-1]
+    page = phone
+    log_in(page, user.email, PASSWORD)
+    page.goto("/pass/encaisser/")
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    cached = (
+        "() => caches.open('passnum-scan-v1').then((c) => c.keys())"
+        ".then((keys) => keys.map((k) => new URL(k.url).pathname))"
+    )
+    assert "/pass/encaisser/" in page.evaluate(cached)
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_load_state()
+    page.goto("/pass/encaisser/")  # redirected to the login page
+    assert "/compte/connexion/" in page.url
+    assert "/pass/encaisser/" not in page.evaluate(cached)
+    assert not page.errors, page.errors

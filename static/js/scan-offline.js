@@ -540,7 +540,13 @@
   resend.addEventListener("click", flush);
 
   prune();
-  if (form) refreshKey();
+  if (form) {
+    refreshKey();
+    // Keeps a copy of this page on the device, so that it opens without network (scan-sw.js).
+    if ("serviceWorker" in navigator && settings.swUrl) {
+      navigator.serviceWorker.register(settings.swUrl).catch(() => {});
+    }
+  }
   render();
   if (navigator.onLine) flush();
 })();
