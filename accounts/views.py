@@ -51,7 +51,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     services.logout_user(request)
     messages.success(request, "Vous êtes déconnecté(e).")
-    return redirect("core:home")
+    response = redirect("core:home")
+    # Pages kept for offline scanning are dropped; scans still waiting to be sent are kept.
+    response["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @login_required

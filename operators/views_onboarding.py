@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
@@ -26,7 +26,8 @@ from .forms import (
     QuestionnaireForm,
     clean_siret_value,
 )
-from .models import OperatorDocument, Qualification
+from .models import OperatorDocument, Place, Qualification
+from .places import PLACE_TRANSITIONS, PlaceError, decide_place
 
 QUEUE_PAGE_SIZE = 25
 
@@ -373,9 +374,46 @@ def application(request: HttpRequest, organisation_id: int, profile_id: int) -> 
                 for action, label in DecisionForm.ACTIONS
                 if application.qualification in services.TRANSITIONS[action].sources
             ],
+            "places": [
+                (
+                    place,
+                    [
+                        (action, label)
+                        for action, (sources, _target, label) in PLACE_TRANSITIONS.items()
+                        if place.qualification in sources
+                    ],
+                )
+                for place in operator.places.select_related("commune").order_by("name")
+            ],
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def place_decision(
+    request: HttpRequest, organisation_id: int, profile_id: int, place_id: int
+) -> HttpResponse:
+    """A reviewer qualifies (or refuses, suspends…) one place of the operator: each place has
+    its own qualification."""
+    membership = queries.reviewer_membership_or_404(request.user, organisation_id)
+    application = queries.application_or_404(profile_id)
+    place = get_object_or_404(Place, pk=place_id, operator_id=application.organisation_id)
+    try:
+        decide_place(
+            place.pk,
+            request.POST.get("action", ""),
+            by=request.user,
+            reviewer=membership.organisation,
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except PlaceError as exc:
+        messages.error(request, " ".join(str(m) for m in exc.errors.values()))
+    else:
+        messages.success(request, f"La décision sur le lieu « {place.name} » est enregistrée.")
+    return redirect("operators:application", organisation_id, profile_id)
 
 
 urlpatterns = [
@@ -392,4 +430,9 @@ urlpatterns = [
     ),
     path("<int:organisation_id>/candidatures/", queue, name="queue"),
     path("<int:organisation_id>/candidatures/<int:profile_id>/", application, name="application"),
+    path(
+        "<int:organisation_id>/candidatures/<int:profile_id>/lieux/<int:place_id>/",
+        place_decision,
+        name="place_decision",
+    ),
 ]
