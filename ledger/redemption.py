@@ -27,7 +27,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Case, Value, When
 from django.utils import formats, timezone
 
-from operators.models import Place, Service
+from operators.models import Place, Qualification, Service
 from organisations.models import Organisation
 
 from . import codes
@@ -58,6 +58,7 @@ NOT_DISTRIBUTED = "not_distributed"
 OUTSIDE_PERIMETER = "outside_perimeter"
 OPERATOR_NOT_QUALIFIED = "operator_not_qualified"
 PLACE_NOT_YOURS = "place_not_yours"
+PLACE_NOT_QUALIFIED = "place_not_qualified"
 PLACE_NOT_ACCEPTING = "place_not_accepting"
 SERVICE_NOT_YOURS = "service_not_yours"
 SERVICE_NOT_ALLOWED = "service_not_allowed"
@@ -446,6 +447,12 @@ def check_context(operator: Organisation, place: Place, service: Service) -> Non
     if not (place.is_active and place.accepts_passes):
         raise RedemptionRefused(
             f"Le lieu « {place.name} » n'accepte pas les pass.", PLACE_NOT_ACCEPTING
+        )
+    if place.qualification != Qualification.QUALIFIED:
+        raise RedemptionRefused(
+            f"Le lieu « {place.name} » n'est pas qualifié : il ne peut pas encaisser de pass "
+            "tant que l'émetteur ne l'a pas qualifié.",
+            PLACE_NOT_QUALIFIED,
         )
     if service.operator_id != operator.pk or not service.is_active:
         raise RedemptionRefused(

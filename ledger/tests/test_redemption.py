@@ -420,3 +420,39 @@ def test_second_line_for_a_pass_is_impossible(world):
     assert exc.value.passes[0].reason == r.ALREADY_REDEEMED
     assert f"chez {org.name}" in exc.value.passes[0].message
     assert snapshot() == before
+
+
+def test_a_place_not_yet_qualified_cannot_redeem():
+    """Each place has its own qualification (operators issue): a qualified operator's new place
+    redeems only once the issuer has qualified it."""
+    import uuid as _uuid
+
+    from django.utils import timezone as _tz
+
+    from ledger import codes as _codes
+    from ledger import redemption as _redemption
+    from ledger.events import record_events as _record
+    from ledger.models import Pass as _Pass
+    from ledger.models import PassEvent as _Event
+    from ledger.tests import factories as _f
+    from operators.models import Qualification as _Q
+
+    order = _f.order(booklets=1)
+    operator, place, service = _f.operator()
+    place.qualification = _Q.IN_REVIEW
+    place.save()
+    p = _Pass.objects.filter(order=order).first()
+    _Pass.objects.filter(pk=p.pk).update(status="DISTRIBUTED", distributed_at=_tz.now())
+    _record(order, "DISTRIBUTED", [p.number], to_status="DISTRIBUTED")
+    events = _Event.objects.count()
+    with pytest.raises(_redemption.RedemptionRefused, match="pas qualifié"):
+        _redemption.redeem(
+            operator=operator,
+            place=place,
+            service=service,
+            items=[(p.serial, _codes.pass_code(order.key_id, p.serial))],
+            idempotency_key=str(_uuid.uuid4()),
+            by=None,
+        )
+    assert _Event.objects.count() == events
+    assert _Pass.objects.get(pk=p.pk).status == "DISTRIBUTED"
