@@ -27,9 +27,10 @@ def get_membership(user, organisation_id: int) -> Membership | None:
     if not user.is_authenticated:
         return None
     # One indexed row at most (unique user+organisation): no ordering, no extra join for sorting.
+    # The operator profile comes in the same query (a LEFT JOIN): redemption checks it.
     return (
         Membership.active.filter(user=user, organisation_id=organisation_id)
-        .select_related("organisation")
+        .select_related("organisation", "organisation__operator_profile")
         .order_by()
         .first()
     )
