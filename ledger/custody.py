@@ -18,7 +18,6 @@ Behaviour choices (see also the report of the custody work):
 """
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,7 +33,7 @@ from organisations.models import Membership, Organisation, Role
 from programmes.models import Territory
 
 from . import codes
-from .events import record_events
+from .events import record_events, record_events_for
 from .exceptions import LedgerError
 from .models import (
     Booklet,
@@ -396,21 +395,17 @@ def transfer_booklets(
             "Des pass de ces carnets ont changé pendant l'opération : réessayez.", code="conflict"
         )
     transfer.booklets.set(ids)
-    numbers_by_order: dict[int, list[int]] = defaultdict(list)
-    for _, number, order_id, _ in stock:
-        numbers_by_order[order_id].append(number)
-    for order_id, numbers in numbers_by_order.items():
-        record_events(
-            orders[order_id],
-            EVENT_FOR_KIND[kind],
-            numbers,
-            from_holder_id=from_holder.pk,
-            to_holder_id=to_holder.pk,
-            actor_id=getattr(by, "pk", None),
-            transfer_id=transfer.pk,
-            reason=transfer.note,
-            created_at=now,
-        )
+    record_events_for(
+        ((order_id, number) for _, number, order_id, _ in stock),
+        EVENT_FOR_KIND[kind],
+        orders=orders,
+        from_holder_id=from_holder.pk,
+        to_holder_id=to_holder.pk,
+        actor_id=getattr(by, "pk", None),
+        transfer_id=transfer.pk,
+        reason=transfer.note,
+        created_at=now,
+    )
     record(
         JournalEntry.Action.BOOKLETS_TRANSFERRED,
         actor=by,
@@ -446,21 +441,15 @@ def acknowledge_transfer(transfer: Transfer, *, by, request=None) -> Transfer:
     rows = Pass.objects.filter(
         booklet__in=transfer.booklets.all(), holder_id=transfer.to_holder_id
     ).exclude(status__in=[PassStatus.CANCELLED, PassStatus.EXPIRED])
-    numbers_by_order: dict[int, list[int]] = defaultdict(list)
-    for number, order_id in rows.values_list("number", "order_id"):
-        numbers_by_order[order_id].append(number)
-    orders = Order.objects.in_bulk(list(numbers_by_order))
-    for order_id, numbers in numbers_by_order.items():
-        record_events(
-            orders[order_id],
-            EventKind.RECEIVED,
-            numbers,
-            from_holder_id=transfer.from_holder_id,
-            to_holder_id=transfer.to_holder_id,
-            actor_id=getattr(by, "pk", None),
-            transfer_id=transfer.pk,
-            created_at=now,
-        )
+    record_events_for(
+        rows.values_list("order_id", "number"),
+        EventKind.RECEIVED,
+        from_holder_id=transfer.from_holder_id,
+        to_holder_id=transfer.to_holder_id,
+        actor_id=getattr(by, "pk", None),
+        transfer_id=transfer.pk,
+        created_at=now,
+    )
     record(
         JournalEntry.Action.BOOKLETS_RECEIVED,
         actor=by,
@@ -608,20 +597,16 @@ def hand_out(
             f"{_names(sorted(p.serial for p in gone))}.",
             code="not_held",
         )
-    by_order: dict[int, list[int]] = defaultdict(list)
-    for p in passes:
-        by_order[p.order_id].append(p.number)
-    for order_id, numbers in by_order.items():
-        record_events(
-            orders[order_id],
-            EventKind.DISTRIBUTED,
-            numbers,
-            to_status=PassStatus.DISTRIBUTED,
-            from_holder_id=prescriber.pk,
-            actor_id=getattr(by, "pk", None),
-            beneficiary_id=beneficiary.pk,
-            created_at=now,
-        )
+    record_events_for(
+        ((p.order_id, p.number) for p in passes),
+        EventKind.DISTRIBUTED,
+        orders=orders,
+        to_status=PassStatus.DISTRIBUTED,
+        from_holder_id=prescriber.pk,
+        actor_id=getattr(by, "pk", None),
+        beneficiary_id=beneficiary.pk,
+        created_at=now,
+    )
     Booklet.objects.filter(pk__in={p.booklet_id for p in passes}).update(last_moved_at=now)
     return beneficiary
 
@@ -662,21 +647,15 @@ def cancel_passes(
             code="not_cancellable",
         )
     now = timezone.now()
-    orders = Order.objects.in_bulk({p.order_id for p in passes})
-    by_order: dict[int, list[int]] = defaultdict(list)
-    for p in passes:
-        by_order[p.order_id].append(p.number)
-    for order_id, numbers in by_order.items():
-        record_events(
-            orders[order_id],
-            EventKind.CANCELLED,
-            numbers,
-            to_status=PassStatus.CANCELLED,
-            from_holder_id=organisation.pk,
-            actor_id=getattr(by, "pk", None),
-            reason=reason,
-            created_at=now,
-        )
+    record_events_for(
+        ((p.order_id, p.number) for p in passes),
+        EventKind.CANCELLED,
+        to_status=PassStatus.CANCELLED,
+        from_holder_id=organisation.pk,
+        actor_id=getattr(by, "pk", None),
+        reason=reason,
+        created_at=now,
+    )
     record(
         JournalEntry.Action.PASSES_CANCELLED,
         actor=by,

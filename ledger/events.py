@@ -94,3 +94,26 @@ def record_events(order: Order, kind: str, numbers: Iterable[int], **fields) -> 
             event.created_at = stamp
             event.signature = sign(event, order.key_id)
     return PassEvent.objects.bulk_create(events)
+
+
+def record_events_for(
+    pairs: Iterable[tuple[int, int]],
+    kind: str,
+    *,
+    orders: dict[int, Order] | None = None,
+    **fields,
+) -> list[PassEvent]:
+    """Events for passes given as (order id, pass number) pairs, possibly of several orders:
+    one event per consecutive run within each order. ``orders`` may hold the orders already
+    loaded (by id)."""
+    numbers_by_order: dict[int, list[int]] = {}
+    for order_id, number in pairs:
+        numbers_by_order.setdefault(order_id, []).append(number)
+    orders = dict(orders or {})
+    missing = [pk for pk in numbers_by_order if pk not in orders]
+    if missing:
+        orders.update(Order.objects.in_bulk(missing))
+    events: list[PassEvent] = []
+    for order_id, numbers in numbers_by_order.items():
+        events += record_events(orders[order_id], kind, numbers, **fields)
+    return events
