@@ -21,6 +21,7 @@ urlpatterns = [
     path("operateurs/", include("operators.urls")),
     path("opendata/", include("opendata.urls")),
     path("lieux/", include("directory.urls")),
+    path("beneficiaires/", include("beneficiaries.urls")),
     path("orientation/", include("orientation.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -1,0 +1,167 @@
+"""Reads: a prescriber's people, one person, the structure's figures and the aggregates that
+funders and hubs may see (counts and shares only, never an individual record)."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, DateTimeField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
+
+from ledger.models import Pass, PassEvent
+from organisations.models import Organisation
+
+from .eligibility import pic_eligibility
+from .models import Beneficiary, QpvAnswer
+
+
+def with_last_event(qs: QuerySet[Beneficiary]) -> QuerySet[Beneficiary]:
+    """Annotate ``last_event_at``: the latest of the record's change and its passes' events."""
+    latest_event = (
+        PassEvent.objects.filter(beneficiary=OuterRef("pk"))
+        .order_by()
+        .values("beneficiary")
+        .annotate(last=Max("created_at"))
+        .values("last")
+    )
+    return qs.annotate(
+        last_event_at=Greatest(
+            "updated_at",
+            Coalesce(Subquery(latest_event, output_field=DateTimeField()), "updated_at"),
+        )
+    )
+
+
+def beneficiaries_of(prescriber: Organisation, search: str = "") -> QuerySet[Beneficiary]:
+    qs = Beneficiary.objects.filter(prescriber=prescriber).select_related("commune")
+    search = search.strip().upper()
+    if search:
+        compact = search.replace("-", "").replace(" ", "")
+        qs = qs.filter(
+            Q(reference__icontains=search)
+            | Q(
+                reference__icontains=f"{compact[1:5]}-{compact[5:]}" if len(compact) > 5 else search
+            )
+        )
+    return qs.annotate(pass_count=Count("passes")).order_by("-created_at", "-pk")
+
+
+def get_beneficiary_or_404(prescriber: Organisation, pk: int) -> Beneficiary:
+    beneficiary = (
+        Beneficiary.objects.filter(prescriber=prescriber, pk=pk)
+        .select_related("commune", "qpv", "programme", "prescriber")
+        .first()
+    )
+    if beneficiary is None:
+        raise Http404("Bénéficiaire introuvable.")
+    return beneficiary
+
+
+def passes_of(beneficiary: Beneficiary) -> QuerySet[Pass]:
+    return (
+        Pass.objects.filter(beneficiary=beneficiary)
+        .select_related("order", "redemption")
+        .order_by("number")
+    )
+
+
+def stale_beneficiaries(before: datetime) -> QuerySet[Beneficiary]:
+    """Records not yet anonymised whose last event is older than ``before``."""
+    return with_last_event(Beneficiary.objects.filter(anonymised_at__isnull=True)).filter(
+        last_event_at__lt=before
+    )
+
+
+def _share(part: int, total: int) -> float:
+    return round(100 * part / total, 1) if total else 0.0
+
+
+def aggregates_for(
+    organisations: Iterable[Organisation], rule: str | None = None
+) -> dict[str, Any]:
+    """Counts and shares over the prescribers' people, without any individual record.
+
+    ``pic_share`` uses the eligibility stored with each record (its programme's rule); with
+    ``rule`` the eligibility is recomputed under that rule (to compare the two readings).
+    Shares are percentages with one decimal; the QPV share counts « oui » answers over all people.
+    """
+    people = Beneficiary.objects.filter(prescriber__in=list(organisations))
+    total = people.count()
+    qpv = people.filter(lives_in_qpv=QpvAnswer.YES).count()
+    if rule is None:
+        pic_ids = set(people.filter(pic_eligible=True).values_list("pk", flat=True))
+    else:
+        pic_ids = {
+            row["pk"]
+            for row in people.values(
+                "pk", "diploma_level", "job_seeker", "age_band", "social_status"
+            )
+            if pic_eligibility(
+                rule=rule,
+                diploma_level=row["diploma_level"],
+                job_seeker=row["job_seeker"],
+                age_band=row["age_band"],
+                social_status=row["social_status"],
+            )[0]
+        }
+    handed = Pass.objects.filter(beneficiary__in=people).values_list("beneficiary_id", flat=True)
+    handed = list(handed)
+    pic_passes = sum(1 for b in handed if b in pic_ids)
+    return {
+        "people": total,
+        "passes_handed_out": len(handed),
+        "pic_people": len(pic_ids),
+        "pic_share": _share(len(pic_ids), total),
+        "pic_passes": pic_passes,
+        "pic_pass_share": _share(pic_passes, len(handed)),
+        "qpv_people": qpv,
+        "qpv_share": _share(qpv, total),
+    }
+
+
+def export_payload(beneficiary: Beneficiary) -> dict[str, Any]:
+    """Everything stored about one person (for the right of access), as JSON-ready data."""
+    b = beneficiary
+    return {
+        "reference": b.reference,
+        "structure": b.prescriber.name,
+        "programme": b.programme.name if b.programme else None,
+        "cree_le": b.created_at.isoformat(),
+        "modifie_le": b.updated_at.isoformat(),
+        "tranche_age": b.age_band,
+        "genre": b.gender,
+        "situation": b.social_status,
+        "niveau_diplome": b.diploma_level,
+        "demandeur_emploi": b.job_seeker,
+        "demandeur_emploi_depuis": b.job_seeker_since.strftime("%Y-%m")
+        if b.job_seeker_since
+        else None,
+        "commune_insee": b.commune_id,
+        "habite_qpv": b.lives_in_qpv,
+        "qpv": b.qpv_id,
+        "consentement_contact": b.contact_consent,
+        "consentement_le": b.consent_at.isoformat() if b.consent_at else None,
+        "telephone": b.phone,
+        "email": b.email,
+        "remarques": b.notes,
+        "public_pic": b.pic_eligible,
+        "motif_pic": b.pic_basis,
+        "diagnostic": {
+            "reponses": b.diagnostic_answers,
+            "score": b.diagnostic_score,
+            "autonomie": b.autonomy_level,
+            "besoins": b.needs,
+            "pass_recommandes": b.recommended_passes,
+        },
+        "pass": [
+            {
+                "numero": p.serial,
+                "etat": p.status,
+                "remis_le": p.distributed_at.isoformat() if p.distributed_at else None,
+                "utilise_le": p.redeemed_at.isoformat() if p.redeemed_at else None,
+            }
+            for p in passes_of(b)
+        ],
+        "anonymise_le": b.anonymised_at.isoformat() if b.anonymised_at else None,
+    }

@@ -1,0 +1,165 @@
+"""Writes: create a person's record with the diagnostic, export one person's data (journaled)
+and anonymise the records past the retention period."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from journal.models import JournalEntry
+from journal.services import record
+from organisations.models import Organisation
+
+from . import diagnostic, queries
+from .eligibility import pic_eligibility, rule_for
+from .models import Beneficiary, Gender, QpvAnswer
+
+
+class BeneficiaryError(Exception):
+    """Bad input: the message is French and shown as is; nothing was changed."""
+
+
+def create_beneficiary(
+    *,
+    prescriber: Organisation,
+    by,
+    record_data: dict[str, Any],
+    answers: dict[str, Any],
+    request=None,
+) -> Beneficiary:
+    """Create the pseudonymous record with its diagnostic result and PIC eligibility."""
+    if prescriber.kind != Organisation.Kind.PRESCRIBER:
+        raise BeneficiaryError("Seule une structure prescriptrice suit des bénéficiaires.")
+    try:
+        result = diagnostic.evaluate(answers)
+    except diagnostic.DiagnosticError as exc:
+        raise BeneficiaryError(str(exc)) from exc
+    data = dict(record_data)
+    consent = bool(data.get("contact_consent"))
+    if not consent and (data.get("phone") or data.get("email")):
+        raise BeneficiaryError(
+            "Un téléphone ou un e-mail ne s'enregistre qu'avec l'accord de la personne."
+        )
+    qpv = data.get("qpv")
+    commune = data.get("commune")
+    if qpv is not None:
+        if data.get("lives_in_qpv") != QpvAnswer.YES:
+            raise BeneficiaryError(
+                "Un quartier prioritaire ne s'indique que si la personne y habite."
+            )
+        if commune is None or not qpv.communes.filter(pk=commune.pk).exists():
+            raise BeneficiaryError(
+                f"Le quartier {qpv.code} n'est pas un quartier prioritaire de la commune choisie."
+            )
+    since: date | None = data.get("job_seeker_since")
+    if since is not None:
+        if not data.get("job_seeker"):
+            raise BeneficiaryError("« Demandeur d'emploi depuis » suppose que la personne l'est.")
+        since = since.replace(day=1)
+    programme = data.get("programme")
+    eligible, basis = pic_eligibility(
+        rule=rule_for(programme),
+        diploma_level=data["diploma_level"],
+        job_seeker=bool(data.get("job_seeker")),
+        age_band=data["age_band"],
+        social_status=data["social_status"],
+    )
+    with transaction.atomic():
+        beneficiary = Beneficiary.objects.create(
+            prescriber=prescriber,
+            programme=programme,
+            created_by=by,
+            age_band=data["age_band"],
+            gender=data.get("gender") or Gender.UNKNOWN,
+            social_status=data["social_status"],
+            diploma_level=data["diploma_level"],
+            job_seeker=bool(data.get("job_seeker")),
+            job_seeker_since=since,
+            commune=commune,
+            lives_in_qpv=data.get("lives_in_qpv") or QpvAnswer.UNKNOWN,
+            qpv=qpv,
+            contact_consent=consent,
+            consent_at=timezone.now() if consent else None,
+            phone=(data.get("phone") or "").strip() if consent else "",
+            email=(data.get("email") or "").strip() if consent else "",
+            notes=(data.get("notes") or "").strip(),
+            pic_eligible=eligible,
+            pic_basis=basis,
+            diagnostic_answers=diagnostic.validate(answers),
+            diagnostic_score=result.score,
+            autonomy_level=result.level,
+            needs=result.needs,
+            recommended_passes=result.recommended_passes,
+        )
+    return beneficiary
+
+
+def export_beneficiary(beneficiary: Beneficiary, *, by, request=None) -> dict[str, Any]:
+    """One person's data as a dict; the export itself is journaled."""
+    with transaction.atomic():
+        payload = queries.export_payload(beneficiary)
+        record(
+            JournalEntry.Action.ORGANISATION_UPDATED,
+            actor=by,
+            organisation=beneficiary.prescriber,
+            obj=beneficiary,
+            request=request,
+            details={"export": {"beneficiary": beneficiary.reference}},
+        )
+    return payload
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    cutoff: datetime
+    references: list[str]
+
+
+def retention_cutoff(now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    months = now.year * 12 + now.month - 1 - settings.PERSONAL_DATA_RETENTION_MONTHS
+    year, month = divmod(months, 12)
+    day = min(now.day, calendar.monthrange(year, month + 1)[1])
+    return now.replace(year=year, month=month + 1, day=day)
+
+
+def purge_personal_data(*, now: datetime | None = None, dry_run: bool = False) -> PurgeResult:
+    """Anonymise the records whose last event is older than the retention period.
+
+    Cleared: contact details and consent, free text, gender, the diagnostic's detailed answers;
+    exact dates become the first day of their month. Kept (statistics stay identical): age band,
+    social status, diploma level, job-seeker flag, PIC flag and basis, QPV answer and code,
+    commune, autonomy level, needs and recommended passes.
+    """
+    now = now or timezone.now()
+    cutoff = retention_cutoff(now)
+    stale = queries.stale_beneficiaries(cutoff)
+    references = list(stale.order_by("pk").values_list("reference", flat=True))
+    if dry_run or not references:
+        return PurgeResult(cutoff, references)
+    with transaction.atomic():
+        ids = list(
+            Beneficiary.objects.select_for_update()
+            .filter(reference__in=references, anonymised_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        qs = Beneficiary.objects.filter(pk__in=ids, anonymised_at__isnull=True)
+        qs.update(
+            phone="",
+            email="",
+            contact_consent=False,
+            consent_at=None,
+            notes="",
+            gender=Gender.UNKNOWN,
+            diagnostic_answers={},
+            created_at=TruncMonth("created_at"),
+            updated_at=TruncMonth("updated_at"),
+            job_seeker_since=TruncMonth("job_seeker_since"),
+            anonymised_at=now,
+        )
+    return PurgeResult(cutoff, references)

@@ -1,0 +1,127 @@
+"""The prescriber workspace: people seen, a new person (record + diagnostic), a person's page,
+the export of one person's data. Only active members of that prescriber organisation."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from organisations.models import Membership, Organisation
+from organisations.queries import get_membership_or_404, get_writer_membership_or_404
+
+from . import diagnostic, queries, services
+from .forms import DiagnosticForm, RecordForm
+
+
+def _prescriber(request: HttpRequest, organisation_id: int, *, write: bool = False):
+    if write:
+        membership: Membership = get_writer_membership_or_404(request.user, organisation_id)
+    else:
+        membership = get_membership_or_404(request.user, organisation_id)
+    organisation: Organisation = membership.organisation
+    if organisation.kind != Organisation.Kind.PRESCRIBER:
+        raise Http404("Seule une structure prescriptrice suit des bénéficiaires.")
+    return membership, organisation
+
+
+@login_required
+def people(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    membership, organisation = _prescriber(request, organisation_id)
+    search = request.GET.get("q", "")[:20]
+    page = Paginator(queries.beneficiaries_of(organisation, search), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "beneficiaries/people.html",
+        {
+            "membership": membership,
+            "organisation": organisation,
+            "page": page,
+            "search": search,
+            "figures": queries.aggregates_for([organisation]),
+        },
+    )
+
+
+@login_required
+def new_person(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    membership, organisation = _prescriber(request, organisation_id, write=True)
+    record_form = RecordForm(request.POST or None, organisation=organisation, prefix="fiche")
+    diagnostic_form = DiagnosticForm(request.POST or None, prefix="diag")
+    error = ""
+    if request.method == "POST":
+        record_ok = record_form.is_valid()
+        diagnostic_ok = diagnostic_form.is_valid()
+        if record_ok and diagnostic_ok:
+            try:
+                beneficiary = services.create_beneficiary(
+                    prescriber=organisation,
+                    by=request.user,
+                    record_data=record_form.cleaned_data,
+                    answers=diagnostic_form.cleaned_data,
+                    request=request,
+                )
+            except services.BeneficiaryError as exc:
+                error = str(exc)
+            else:
+                return redirect("beneficiaries:person", organisation.pk, beneficiary.pk)
+        else:
+            error = "La fiche n'est pas enregistrée : corrigez les champs signalés."
+    return render(
+        request,
+        "beneficiaries/new.html",
+        {
+            "membership": membership,
+            "organisation": organisation,
+            "record_form": record_form,
+            "diagnostic_form": diagnostic_form,
+            "error": error,
+        },
+    )
+
+
+@login_required
+def person(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
+    membership, organisation = _prescriber(request, organisation_id)
+    beneficiary = queries.get_beneficiary_or_404(organisation, pk)
+    answers = beneficiary.diagnostic_answers or {}
+    diagnostic_rows = []
+    for question in diagnostic.QUESTIONS:
+        labels = dict(question.choices)
+        value = answers.get(question.key)
+        if question.multiple:
+            shown = ", ".join(labels.get(v, v) for v in value or []) or "aucun"
+        else:
+            shown = labels.get(value, "non renseigné") if value is not None else "non renseigné"
+        diagnostic_rows.append((question.text, shown))
+    return render(
+        request,
+        "beneficiaries/person.html",
+        {
+            "membership": membership,
+            "organisation": organisation,
+            "beneficiary": beneficiary,
+            "diagnostic_rows": diagnostic_rows,
+            "passes": queries.passes_of(beneficiary),
+            "hand_out_url": reverse("ledger:hand_out", args=[organisation.pk]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def export(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
+    membership, organisation = _prescriber(request, organisation_id, write=True)
+    beneficiary = queries.get_beneficiary_or_404(organisation, pk)
+    payload = services.export_beneficiary(beneficiary, by=request.user, request=request)
+    response = HttpResponse(
+        json.dumps(payload, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="donnees-{beneficiary.reference}.json"'
+    return response
