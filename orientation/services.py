@@ -22,16 +22,17 @@ from organisations.models import Organisation
 
 from .models import HandoutImport, ImportedHandout, PrescriberListing
 
-# The Coop de la médiation numérique's age bands.
-AGE_BANDS: list[tuple[str, str]] = [
-    ("-12", "Moins de 12 ans"),
-    ("12-18", "12 à 18 ans"),
-    ("18-24", "18 à 24 ans"),
-    ("25-39", "25 à 39 ans"),
-    ("40-59", "40 à 59 ans"),
-    ("60-69", "60 à 69 ans"),
-    ("70+", "70 ans et plus"),
-    ("NC", "Non communiqué"),
+# The Coop de la médiation numérique's age bands: a short code for spreadsheets, and the Coop's
+# value (``beneficiaries.models.AgeBand``), which is stored.
+AGE_BANDS: list[tuple[str, str, str]] = [
+    ("-12", "moins_de_douze", "Moins de 12 ans"),
+    ("12-17", "douze_dix_huit", "12 à 17 ans"),
+    ("18-24", "dix_huit_vingt_quatre", "18 à 24 ans"),
+    ("25-39", "vingt_cinq_trente_neuf", "25 à 39 ans"),
+    ("40-59", "quarante_cinquante_neuf", "40 à 59 ans"),
+    ("60-69", "soixante_soixante_neuf", "60 à 69 ans"),
+    ("70+", "soixante_dix_plus", "70 ans et plus"),
+    ("NC", "non_communique", "Non communiqué"),
 ]
 COLUMNS = ["date", "pass", "beneficiaire", "tranche_age", "commune_insee"]
 NEW_PREFIX = "NOUVEAU"
@@ -136,13 +137,15 @@ def parse_handouts(organisation: Organisation, data: bytes) -> list[ParsedLine]:
                 f"{' ; '.join(COLUMNS)} (colonnes lues : {' ; '.join(header) or 'aucune'})."
             ]
         )
-    errors: list[str] = []
+    errors: list[tuple[int, str]] = []
     raw_lines: list[tuple[int, list[str]]] = []
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(COLUMNS):
-            errors.append(f"Ligne {number} : {len(row)} colonnes au lieu de {len(COLUMNS)}.")
+            errors.append(
+                (number, f"Ligne {number} : {len(row)} colonnes au lieu de {len(COLUMNS)}.")
+            )
             continue
         raw_lines.append((number, [cell.strip() for cell in row]))
     if len(raw_lines) > MAX_LINES:
@@ -164,7 +167,8 @@ def parse_handouts(organisation: Organisation, data: bytes) -> list[ParsedLine]:
         c.insee_code: c
         for c in Commune.objects.filter(insee_code__in={row[4].upper() for _, row in raw_lines})
     }
-    bands = dict(AGE_BANDS)
+    bands = {short: coop for short, coop, _ in AGE_BANDS}
+    bands.update({coop.upper(): coop for _, coop, _ in AGE_BANDS})
     today = timezone.localdate()
     seen_serials: dict[str, int] = {}
     parsed: list[ParsedLine] = []
@@ -197,20 +201,37 @@ def parse_handouts(organisation: Organisation, data: bytes) -> list[ParsedLine]:
             )
         elif not person.startswith(NEW_PREFIX) and person not in known:
             line_errors.append(f"bénéficiaire {person} inconnu dans votre structure")
-        if band and band not in bands:
-            line_errors.append(f"tranche d'âge « {band} » inconnue (valeurs : {', '.join(bands)})")
+        if band and band.upper() not in bands:
+            shorts = ", ".join(short for short, _, _ in AGE_BANDS)
+            line_errors.append(f"tranche d'âge « {band} » inconnue (valeurs : {shorts})")
+        band = bands.get(band.upper(), "")
         commune = None
         if insee:
             commune = communes.get(insee.upper())
             if commune is None:
                 line_errors.append(f"commune « {insee} » inconnue (code INSEE à 5 caractères)")
         if line_errors:
-            errors.append(f"Ligne {number} : " + " ; ".join(line_errors) + ".")
+            errors.append((number, f"Ligne {number} : " + " ; ".join(line_errors) + "."))
             continue
         parsed.append(ParsedLine(number, handed_out_on, pass_obj, person, band, commune))
     if errors:
-        raise ImportRefused(errors)
+        raise ImportRefused([message for _, message in sorted(errors)])
     return parsed
+
+
+def _describe_new_person(beneficiary: Beneficiary, group: list[ParsedLine]) -> None:
+    """A person created by the import gets the age band and commune of its lines, when the
+    beneficiary record has those fields."""
+    names = {f.name for f in Beneficiary._meta.get_fields()}
+    changes: dict = {}
+    band = next((line.age_band for line in group if line.age_band), "")
+    commune = next((line.commune for line in group if line.commune), None)
+    if band and "age_band" in names:
+        changes["age_band"] = band
+    if commune is not None and "commune" in names:
+        changes["commune"] = commune
+    if changes:
+        Beneficiary.objects.filter(pk=beneficiary.pk).update(**changes)
 
 
 @transaction.atomic
@@ -249,6 +270,8 @@ def import_handouts(
             numbers = ", ".join(str(line.number) for line in group)
             label = "Lignes" if len(group) > 1 else "Ligne"
             raise ImportRefused([f"{label} {numbers} : {exc}"]) from exc
+        if existing is None:
+            _describe_new_person(beneficiary, group)
         beneficiaries.append(beneficiary)
         ImportedHandout.objects.bulk_create(
             ImportedHandout(
