@@ -71,7 +71,7 @@ class ImportedHandout(models.Model):
         "beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="imported_handouts"
     )
     handed_out_on = models.DateField("remis le")
-    age_band = models.CharField("tranche d'âge", max_length=10, blank=True)
+    age_band = models.CharField("tranche d'âge", max_length=30, blank=True)
     commune = models.ForeignKey(
         "geo.Commune", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
