@@ -21,6 +21,8 @@ from organisations.models import Organisation
 BODY_SIZE = 14
 TITLE_SIZE = 22
 HEADING_SIZE = 17
+MARGIN = 14 * mm
+MIN_PLACES = 3
 
 
 @dataclass
@@ -55,8 +57,43 @@ def _pdf_safe(text: str) -> str:
     return escape(text.replace("\u202f", " ").replace("\u2011", "-").replace("\u2013", "-"))
 
 
+def _height(story: list, width: float) -> float:
+    total = 0.0
+    for flowable in story:
+        _, height = flowable.wrap(width, 10_000)
+        total += height + flowable.getSpaceBefore() + flowable.getSpaceAfter()
+    return total
+
+
 def render_letter(content: LetterContent) -> bytes:
-    body = ParagraphStyle("body", fontName="Helvetica", fontSize=BODY_SIZE, leading=18)
+    """One A4 page: when five places do not fit in large type, fewer are listed (three at
+    least); only then would the page be shrunk."""
+    width = A4[0] - 2 * MARGIN
+    height = A4[1] - 2 * MARGIN
+    places = list(content.places)
+    story = _story(content, places)
+    while len(places) > MIN_PLACES and _height(story, width) > height:
+        places = places[:-1]
+        story = _story(content, places)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title="Lettre d'orientation - pass numérique",
+        author=content.prescriber.name,
+        lang="fr-FR",
+    )
+    # One page whatever the length: shrink (last resort) rather than overflow.
+    doc.build([KeepInFrame(width, height, story, mode="shrink")])
+    return buffer.getvalue()
+
+
+def _story(content: LetterContent, places: list[Place]) -> list:
+    body = ParagraphStyle("body", fontName="Helvetica", fontSize=BODY_SIZE, leading=17)
     small_gap = ParagraphStyle("place", parent=body, leftIndent=6 * mm, spaceAfter=4)
     title = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=TITLE_SIZE, leading=26)
     heading = ParagraphStyle(
@@ -83,8 +120,8 @@ def render_letter(content: LetterContent) -> bytes:
         )
     )
     story.append(Paragraph("Des lieux près de chez vous", heading))
-    if content.places:
-        for place in content.places:
+    if places:
+        for place in places:
             story.append(Paragraph(_pdf_safe(place.name), place_name))
             lines = [
                 f"{place.address}"
@@ -115,20 +152,4 @@ def render_letter(content: LetterContent) -> bytes:
         contact.append(f"E-mail : {org.email}")
     story.append(Paragraph("<br/>".join(_pdf_safe(line) for line in contact), body))
 
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title="Lettre d'orientation - pass numérique",
-        author=org.name,
-        lang="fr-FR",
-    )
-    frame_width = A4[0] - 36 * mm
-    frame_height = A4[1] - 30 * mm
-    # One page whatever the length: shrink (down to the minimum) rather than overflow.
-    doc.build([KeepInFrame(frame_width, frame_height, story, mode="shrink")])
-    return buffer.getvalue()
+    return story
