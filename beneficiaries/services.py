@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from journal.models import JournalEntry
@@ -114,6 +113,27 @@ def export_beneficiary(beneficiary: Beneficiary, *, by, request=None) -> dict[st
     return payload
 
 
+PURGED_FIELDS = [
+    "phone",
+    "email",
+    "notes",
+    "contact_consent",
+    "consent_at",
+    "gender",
+    "diagnostic_answers",
+    "created_at",
+    "updated_at",
+    "job_seeker_since",
+    "anonymised_at",
+]
+
+
+def _month_start(moment: datetime) -> datetime:
+    """The first instant of the moment's month, in the local time zone."""
+    local = timezone.localtime(moment)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 @dataclass(frozen=True)
 class PurgeResult:
     cutoff: datetime
@@ -143,23 +163,31 @@ def purge_personal_data(*, now: datetime | None = None, dry_run: bool = False) -
     if dry_run or not references:
         return PurgeResult(cutoff, references)
     with transaction.atomic():
-        ids = list(
+        # Lock the candidates, then check again: an event since the first read keeps a record.
+        candidates = list(
             Beneficiary.objects.select_for_update()
             .filter(reference__in=references, anonymised_at__isnull=True)
             .values_list("pk", flat=True)
         )
-        qs = Beneficiary.objects.filter(pk__in=ids, anonymised_at__isnull=True)
-        qs.update(
-            phone="",
-            email="",
-            contact_consent=False,
-            consent_at=None,
-            notes="",
-            gender=Gender.UNKNOWN,
-            diagnostic_answers={},
-            created_at=TruncMonth("created_at"),
-            updated_at=TruncMonth("updated_at"),
-            job_seeker_since=TruncMonth("job_seeker_since"),
-            anonymised_at=now,
+        rows = list(
+            queries.stale_beneficiaries(cutoff)
+            .filter(pk__in=candidates)
+            .order_by("pk")
+            .values_list("pk", "reference")
         )
+        references = [reference for _, reference in rows]
+        people = list(Beneficiary.objects.filter(pk__in=[pk for pk, _ in rows]))
+        for person in people:
+            person.phone = person.email = person.notes = ""
+            person.contact_consent = False
+            person.consent_at = None
+            person.gender = Gender.UNKNOWN
+            person.diagnostic_answers = {}
+            person.created_at = _month_start(person.created_at)
+            person.updated_at = _month_start(person.updated_at)
+            if person.job_seeker_since is not None:
+                person.job_seeker_since = person.job_seeker_since.replace(day=1)
+            person.anonymised_at = now
+        # bulk_update() sets the fields as given (auto_now does not apply to it).
+        Beneficiary.objects.bulk_update(people, PURGED_FIELDS, batch_size=500)
     return PurgeResult(cutoff, references)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from beneficiaries import queries, services
 from beneficiaries.models import Beneficiary
@@ -178,7 +179,9 @@ def test_purge_clears_personal_fields_and_keeps_the_aggregates(settings):
             None,
         )
         assert b.gender == "non_communique" and b.diagnostic_answers == {}
-        assert b.created_at.day == 1 and b.created_at.hour == 0
+        local = timezone.localtime(b.created_at)
+        assert (local.day, local.hour, local.minute) == (1, 0, 0), local
+        assert timezone.localtime(b.updated_at).day == 1
         assert b.anonymised_at is not None
     kept = Beneficiary.objects.get(pk=recent.pk)
     assert kept.phone == "0700000000" and kept.anonymised_at is None

@@ -180,3 +180,10 @@ def test_export_download_is_journaled(client, b_person):
     entry = JournalEntry.objects.get(action=JournalEntry.Action.ORGANISATION_UPDATED)
     assert entry.details == {"export": {"beneficiary": b_person.reference}}
     assert entry.organisation_id == b_person.prescriber_id
+
+
+def test_personal_data_page_describes_the_processing(client, settings):
+    settings.PERSONAL_DATA_RETENTION_MONTHS = 18
+    page = client.get(reverse("core:personal_data")).text
+    assert "Personnes accompagnées par les structures prescriptrices" in page
+    assert "Durée de conservation : 18 mois après le dernier événement" in page
