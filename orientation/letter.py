@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from xml.sax.saxutils import escape
 
@@ -14,7 +14,7 @@ from reportlab.platypus import KeepInFrame, Paragraph, SimpleDocTemplate, Spacer
 
 from beneficiaries.models import Beneficiary
 from directory import queries as directory_queries
-from operators.models import Place
+from operators.models import Place, Service
 from operators.opening_hours import OpeningHoursError, describe
 from organisations.models import Organisation
 
@@ -32,6 +32,7 @@ class LetterContent:
     unused_passes: int
     valid_until: date | None
     places: list[Place]
+    needs: list[str] = field(default_factory=list)
 
 
 def hours_text(place: Place) -> str:
@@ -120,6 +121,10 @@ def _story(content: LetterContent, places: list[Place]) -> list:
         )
     )
     story.append(Paragraph("Des lieux près de chez vous", heading))
+    if content.needs:
+        labels = dict(Service.Theme.choices)
+        wanted = ", ".join(str(labels.get(n, n)).lower() for n in content.needs)
+        story.append(Paragraph(_pdf_safe(f"Pour vous aider : {wanted}."), body))
     if places:
         for place in places:
             story.append(Paragraph(_pdf_safe(place.name), place_name))

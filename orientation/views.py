@@ -41,14 +41,14 @@ def letter_pdf(request: HttpRequest, org_id: int, beneficiary_id: int) -> HttpRe
     beneficiary = queries.beneficiary_of(organisation, beneficiary_id)
     if beneficiary is None:
         raise Http404("Bénéficiaire introuvable.")
+    needs = queries.needs_of(beneficiary)
     content = LetterContent(
         beneficiary=beneficiary,
+        needs=needs,
         prescriber=organisation,
         unused_passes=queries.unused_pass_count(beneficiary),
         valid_until=queries.valid_until_of(beneficiary),
-        places=queries.suggested_places(
-            queries.commune_of(beneficiary), queries.needs_of(beneficiary)
-        ),
+        places=queries.suggested_places(queries.commune_of(beneficiary), needs),
     )
     response = HttpResponse(render_letter(content), content_type="application/pdf")
     response["Content-Disposition"] = (

@@ -156,3 +156,53 @@ def test_listing_edit_by_admins_only():
     assert (
         client_for(funder_admin).get(f"/orientation/{funder.pk}/fiche-publique/").status_code == 404
     )
+
+
+def test_suggestions_follow_the_persons_needs_and_commune():
+    c = prescriber_with_stock()
+    places = places_nearby()
+    # The place offering the need through its catalogue comes first, then nearby places
+    # complete the list.
+    from operators.models import Service
+
+    helper = places[3]
+    Service.objects.create(
+        operator=helper.operator, title="Premiers pas", theme=Service.Theme.MAITRISE_OUTILS
+    )
+    beneficiary = hand_out(c, count=2)
+    from beneficiaries.models import Beneficiary
+
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(
+        needs=[Service.Theme.MAITRISE_OUTILS], commune_id="93066"
+    )
+    beneficiary.refresh_from_db()
+    found = queries.suggested_places(queries.commune_of(beneficiary), queries.needs_of(beneficiary))
+    assert found[0] == helper
+    response = client_for(c.prescriber_user).get(
+        f"/orientation/{c.prescriber.pk}/lettre/{beneficiary.pk}.pdf"
+    )
+    _, text = pdf_text(response.content)
+    assert "Pour vous aider : maîtrise des outils numériques du quotidien." in " ".join(
+        text.split()
+    )
+    assert len(found) == 4 and set(found) == set(places)
+    # Without a commune recorded, the structure's commune is used.
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(commune=None, needs=[])
+    beneficiary.refresh_from_db()
+    assert queries.commune_of(beneficiary) == c.prescriber.commune
+    found = queries.suggested_places(queries.commune_of(beneficiary), queries.needs_of(beneficiary))
+    assert [p.commune_id for p in found] == ["93001", "93001", "93001", "93066"]
+
+
+def test_places_search_by_public_and_accessibility():
+    c = prescriber_with_stock()
+    places = places_nearby()
+    from operators.models import Place
+
+    Place.objects.filter(pk=places[0].pk).update(publics=["seniors"], specific_support=["surdite"])
+    client = client_for(c.prescriber_user)
+    url = f"/orientation/{c.prescriber.pk}/lieux/"
+    body = client.get(url, {"commune": "93001", "public": "seniors"}).content.decode()
+    assert places[0].name in body and places[1].name not in body
+    body = client.get(url, {"commune": "", "accessibilite": "surdite"}).content.decode()
+    assert places[0].name in body and places[2].name not in body
