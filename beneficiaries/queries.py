@@ -5,8 +5,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, DateTimeField, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, DateTimeField, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest, Replace
 from django.http import Http404
 
 from ledger.models import Pass, PassEvent
@@ -35,14 +35,11 @@ def with_last_event(qs: QuerySet[Beneficiary]) -> QuerySet[Beneficiary]:
 
 def beneficiaries_of(prescriber: Organisation, search: str = "") -> QuerySet[Beneficiary]:
     qs = Beneficiary.objects.filter(prescriber=prescriber).select_related("commune")
-    search = search.strip().upper()
-    if search:
-        compact = search.replace("-", "").replace(" ", "")
-        qs = qs.filter(
-            Q(reference__icontains=search)
-            | Q(
-                reference__icontains=f"{compact[1:5]}-{compact[5:]}" if len(compact) > 5 else search
-            )
+    compact = "".join(ch for ch in search.upper() if ch.isalnum())
+    if compact:
+        # « b 7k3m9qx2 », « B-7K3M-9QX2 » and « 7K3M » all find B-7K3M-9QX2.
+        qs = qs.annotate(compact_reference=Replace("reference", Value("-"), Value(""))).filter(
+            compact_reference__contains=compact
         )
     return qs.annotate(pass_count=Count("passes")).order_by("-created_at", "-pk")
 
@@ -61,7 +58,7 @@ def get_beneficiary_or_404(prescriber: Organisation, pk: int) -> Beneficiary:
 def passes_of(beneficiary: Beneficiary) -> QuerySet[Pass]:
     return (
         Pass.objects.filter(beneficiary=beneficiary)
-        .select_related("order", "redemption")
+        .select_related("order", "redemption__place", "redemption__operator")
         .order_by("number")
     )
 

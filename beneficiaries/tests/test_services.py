@@ -218,3 +218,37 @@ def test_export_is_journaled():
     assert Pass.objects.filter(beneficiary=b).count() == 2
     entry = JournalEntry.objects.get(action=JournalEntry.Action.ORGANISATION_UPDATED)
     assert entry.details == {"export": {"beneficiary": b.reference}}
+
+
+def test_search_and_follow_up_of_a_used_pass():
+    import uuid
+
+    from ledger import codes, redemption
+    from ledger.tests import factories
+    from organisations.models import Role
+    from passnum.testing import make_member
+
+    c = chain(booklets=1)
+    booklet = down_to_prescriber(c)[0].serial
+    b = create(c.prescriber, c.prescriber_user)
+    create(c.prescriber, c.prescriber_user)
+    hand(c, b, 2, booklet)
+    compact = b.reference.replace("-", "").lower()
+    for search in (b.reference, compact, f"{compact[:1]} {compact[1:]}", b.reference[2:6]):
+        assert list(queries.beneficiaries_of(c.prescriber, search)) == [b], search
+    assert queries.beneficiaries_of(c.prescriber, "").count() == 2
+
+    operator, place, service = factories.operator()
+    mediator = make_member(operator, Role.MEMBER)
+    first = queries.passes_of(b).first()
+    redemption.redeem(
+        operator=operator,
+        place=place,
+        service=service,
+        items=[(first.serial, codes.pass_code(c.order.key_id, first.serial))],
+        idempotency_key=str(uuid.uuid4()),
+        by=mediator.user,
+    )
+    used = queries.passes_of(b).first()
+    assert used.redemption.place.name == "Lieu Association Clic Solidaire"
+    assert used.redemption.operator == operator

@@ -187,3 +187,32 @@ def test_personal_data_page_describes_the_processing(client, settings):
     page = client.get(reverse("core:personal_data")).text
     assert "Personnes accompagnées par les structures prescriptrices" in page
     assert "Durée de conservation : 18 mois après le dernier événement" in page
+
+
+def test_person_page_lists_passes_and_where_they_were_used(client):
+    import uuid
+
+    from ledger import codes, custody, redemption
+    from ledger.tests.test_custody_helpers import chain, down_to_prescriber
+
+    c = chain(booklets=1)
+    booklet = down_to_prescriber(c)[0].serial
+    b = services.create_beneficiary(
+        prescriber=c.prescriber, by=c.prescriber_user, record_data=record(), answers=ANSWERS
+    )
+    passes = custody.select_passes(c.prescriber, booklet_serial=booklet, count=2)
+    custody.hand_out(passes, prescriber=c.prescriber, by=c.prescriber_user, beneficiary=b)
+    operator, place, service = factories.operator()
+    mediator = make_member(operator, Role.MEMBER)
+    redemption.redeem(
+        operator=operator,
+        place=place,
+        service=service,
+        items=[(passes[0].serial, codes.pass_code(c.order.key_id, passes[0].serial))],
+        idempotency_key=str(uuid.uuid4()),
+        by=mediator.user,
+    )
+    client.force_login(c.prescriber_user)
+    page = client.get(reverse("beneficiaries:person", args=[c.prescriber.pk, b.pk])).text
+    assert passes[0].serial in page and passes[1].serial in page
+    assert "Lieu Association Clic Solidaire (Association Clic Solidaire)" in page
