@@ -166,3 +166,34 @@ def evaluate(answers: dict) -> Result:
         [str(t) for t in themes],
         recommended_passes(level, len(themes), clean["time"]),
     )
+
+
+# The same needs in the Coop de la médiation numérique's `thematiques` vocabulary, so that
+# figures compare with the Coop's activity reports.
+COOP_THEMES_BY_SKILL = {
+    "device": "prendre_en_main_du_materiel",
+    "connection": "navigation_sur_internet",
+    "use_device": "prendre_en_main_du_materiel",
+    "email": "email",
+    "attachment": "gere_ses_contenus_numeriques",
+    "search": "navigation_sur_internet",
+    "procedures": "aide_aux_demarches_administratives",
+    "security": "securite_numerique",
+}
+COOP_THEMES_BY_GOAL = {
+    "procedures": "aide_aux_demarches_administratives",
+    "job": "insertion_professionnelle",
+    "children": "parentalite",
+    "family": "email",
+    "security": "securite_numerique",
+    "leisure": "creer_avec_le_numerique",
+}
+
+
+def coop_themes(answers: dict) -> list[str]:
+    """The needs as Coop `thematiques` values, in question order, without repeats."""
+    if not answers:
+        return []
+    themes = [COOP_THEMES_BY_SKILL[k] for k in SKILL_KEYS if int(answers.get(k, 2)) < 2]
+    themes += [COOP_THEMES_BY_GOAL[g] for g in answers.get("goals", [])]
+    return list(dict.fromkeys(themes))

@@ -12,6 +12,7 @@ from django.http import Http404
 from ledger.models import Pass, PassEvent
 from organisations.models import Organisation
 
+from .diagnostic import coop_themes
 from .eligibility import pic_eligibility
 from .models import Beneficiary, QpvAnswer
 
@@ -149,6 +150,7 @@ def export_payload(beneficiary: Beneficiary) -> dict[str, Any]:
             "score": b.diagnostic_score,
             "autonomie": b.autonomy_level,
             "besoins": b.needs,
+            "thematiques_coop": coop_themes(b.diagnostic_answers),
             "pass_recommandes": b.recommended_passes,
         },
         "pass": [

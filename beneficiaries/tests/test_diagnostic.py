@@ -70,3 +70,14 @@ def test_missing_or_unknown_answer_is_refused_in_french():
         diagnostic.evaluate(answers(email=None))
     with pytest.raises(diagnostic.DiagnosticError, match="Réponse inconnue"):
         diagnostic.evaluate(answers(goals=["hack"]))
+
+
+def test_needs_in_the_coop_vocabulary():
+    skills = dict.fromkeys(diagnostic.SKILL_KEYS, "2")
+    data = answers(**{**skills, "email": "0", "security": "1"}, goals=["job", "security"])
+    assert diagnostic.coop_themes(data) == [
+        "email",
+        "securite_numerique",
+        "insertion_professionnelle",
+    ]
+    assert diagnostic.coop_themes({}) == []
