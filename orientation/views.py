@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from directory import queries as directory_queries
 from directory.forms import DirectorySearchForm
-from organisations.models import Organisation
+from organisations.models import Organisation, Role
 from organisations.queries import get_admin_membership_or_404, get_membership_or_404
 
 from . import queries, services
@@ -60,7 +60,8 @@ def letter_pdf(request: HttpRequest, org_id: int, beneficiary_id: int) -> HttpRe
 
 @login_required
 def places_search(request: HttpRequest, org_id: int) -> HttpResponse:
-    organisation = _prescriber(get_membership_or_404(request.user, org_id))
+    membership = get_membership_or_404(request.user, org_id)
+    organisation = _prescriber(membership)
     form = DirectorySearchForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         places = directory_queries.qualified_places().none()
@@ -75,6 +76,7 @@ def places_search(request: HttpRequest, org_id: int) -> HttpResponse:
         "orientation/places.html",
         {
             "organisation": organisation,
+            "is_admin": membership.role == Role.ADMIN,
             "form": form,
             "page": page,
             "query_string": _query_string(request),
@@ -112,7 +114,7 @@ def listing_edit(request: HttpRequest, org_id: int) -> HttpResponse:
     return render(
         request,
         "orientation/listing.html",
-        {"organisation": organisation, "form": form, "listing": listing},
+        {"organisation": organisation, "is_admin": True, "form": form, "listing": listing},
     )
 
 
@@ -158,6 +160,7 @@ def follow_up(request: HttpRequest, org_id: int) -> HttpResponse:
         "orientation/follow_up.html",
         {
             "organisation": organisation,
+            "is_admin": membership.role == Role.ADMIN,
             "page": page,
             "rows": queries.follow_up(list(page)),
             "days": days,
@@ -204,6 +207,7 @@ def import_upload(request: HttpRequest, org_id: int) -> HttpResponse:
         "orientation/import.html",
         {
             "organisation": organisation,
+            "is_admin": True,
             "form": form,
             "errors": errors,
             "columns": services.COLUMNS,

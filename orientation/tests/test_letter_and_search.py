@@ -206,3 +206,14 @@ def test_places_search_by_public_and_accessibility():
     assert places[0].name in body and places[1].name not in body
     body = client.get(url, {"commune": "", "accessibilite": "surdite"}).content.decode()
     assert places[0].name in body and places[2].name not in body
+
+
+def test_workspace_links_follow_the_role():
+    c = prescriber_with_stock()
+    url = f"/orientation/{c.prescriber.pk}/suivi/"
+    body = client_for(c.prescriber_user).get(url).content.decode()  # MEMBER
+    assert "Chercher un lieu" in body and "Importer des remises" not in body
+    admin = make_user()
+    make_member(c.prescriber, Role.ADMIN, user=admin)
+    body = client_for(admin).get(url).content.decode()
+    assert "Importer des remises" in body and "Fiche publique" in body
