@@ -49,6 +49,15 @@ def test_letter_download_and_facilitators_page(page, axe_check, browser_errors):
         assert place.name in text
     assert "Vous avez 5 pass" in text
 
+    # The places search and the import page (its format documented).
+    page.get_by_role("link", name="Chercher un lieu").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name=places[0].name).is_visible()
+    axe_check(page)
+    page.goto(f"/orientation/{c.prescriber.pk}/import/")
+    assert page.get_by_role("table", name="Colonnes attendues").is_visible()
+    axe_check(page)
+
     # The structure opts in to the public page.
     page.goto(f"/orientation/{c.prescriber.pk}/fiche-publique/")
     axe_check(page)
