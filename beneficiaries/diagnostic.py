@@ -190,6 +190,19 @@ COOP_THEMES_BY_GOAL = {
 }
 
 
+COOP_LABELS = {
+    "prendre_en_main_du_materiel": "Prendre en main du matériel",
+    "navigation_sur_internet": "Navigation sur internet",
+    "email": "E-mail",
+    "gere_ses_contenus_numeriques": "Gérer ses contenus numériques",
+    "aide_aux_demarches_administratives": "Aide aux démarches administratives",
+    "securite_numerique": "Sécurité numérique",
+    "insertion_professionnelle": "Insertion professionnelle",
+    "parentalite": "Parentalité",
+    "creer_avec_le_numerique": "Créer avec le numérique",
+}
+
+
 def coop_themes(answers: dict) -> list[str]:
     """The needs as Coop `thematiques` values, in question order, without repeats."""
     if not answers:

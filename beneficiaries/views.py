@@ -107,7 +107,7 @@ def person(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
             "organisation": organisation,
             "beneficiary": beneficiary,
             "diagnostic_rows": diagnostic_rows,
-            "coop_themes": diagnostic.coop_themes(answers),
+            "coop_themes": [diagnostic.COOP_LABELS[t] for t in diagnostic.coop_themes(answers)],
             "passes": queries.passes_of(beneficiary),
             "hand_out_url": reverse("ledger:hand_out", args=[organisation.pk]),
         },

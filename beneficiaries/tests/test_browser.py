@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from core.tests.browser import log_in
+from core.tests.browser import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +46,7 @@ def test_prescriber_runs_the_diagnostic(page, axe_check, browser_errors, prescri
         "Nouvelle personne : fiche et diagnostic"
     )
     axe_check(page)
+    screenshot(page, "beneficiaries-new")
 
     page.get_by_label("Tranche d'âge").select_option(label="18 à 24 ans")
     page.get_by_label("Situation").select_option(label="Sans emploi")
@@ -87,6 +88,7 @@ def test_prescriber_runs_the_diagnostic(page, axe_check, browser_errors, prescri
     expect(page.get_by_text("Insertion professionnelle via le numérique")).to_be_visible()
     expect(page.locator("#pic")).to_have_text("oui")
     axe_check(page)
+    screenshot(page, "beneficiaries-person")
 
     page.get_by_role("link", name="Retour aux personnes accompagnées").click()
     expect(page.get_by_role("link", name=person.reference)).to_be_visible()

@@ -81,3 +81,10 @@ def test_needs_in_the_coop_vocabulary():
         "insertion_professionnelle",
     ]
     assert diagnostic.coop_themes({}) == []
+
+
+def test_every_coop_theme_has_a_french_label():
+    used = set(diagnostic.COOP_THEMES_BY_SKILL.values()) | set(
+        diagnostic.COOP_THEMES_BY_GOAL.values()
+    )
+    assert used == set(diagnostic.COOP_LABELS)
