@@ -23,21 +23,8 @@ class BeneficiaryError(Exception):
     """Bad input: the message is French and shown as is; nothing was changed."""
 
 
-def create_beneficiary(
-    *,
-    prescriber: Organisation,
-    by,
-    record_data: dict[str, Any],
-    answers: dict[str, Any],
-    request=None,
-) -> Beneficiary:
-    """Create the pseudonymous record with its diagnostic result and PIC eligibility."""
-    if prescriber.kind != Organisation.Kind.PRESCRIBER:
-        raise BeneficiaryError("Seule une structure prescriptrice suit des bénéficiaires.")
-    try:
-        result = diagnostic.evaluate(answers)
-    except diagnostic.DiagnosticError as exc:
-        raise BeneficiaryError(str(exc)) from exc
+def _record_fields(record_data: dict[str, Any]) -> dict[str, Any]:
+    """The record's field values (with PIC eligibility), or BeneficiaryError in French."""
     data = dict(record_data)
     consent = bool(data.get("contact_consent"))
     if not consent and (data.get("phone") or data.get("email")):
@@ -68,33 +55,85 @@ def create_beneficiary(
         age_band=data["age_band"],
         social_status=data["social_status"],
     )
+    return {
+        "programme": programme,
+        "age_band": data["age_band"],
+        "gender": data.get("gender") or Gender.UNKNOWN,
+        "social_status": data["social_status"],
+        "diploma_level": data["diploma_level"],
+        "job_seeker": bool(data.get("job_seeker")),
+        "job_seeker_since": since,
+        "commune": commune,
+        "lives_in_qpv": data.get("lives_in_qpv") or QpvAnswer.UNKNOWN,
+        "qpv": qpv,
+        "contact_consent": consent,
+        "phone": (data.get("phone") or "").strip() if consent else "",
+        "email": (data.get("email") or "").strip() if consent else "",
+        "notes": (data.get("notes") or "").strip(),
+        "pic_eligible": eligible,
+        "pic_basis": basis,
+    }
+
+
+def create_beneficiary(
+    *,
+    prescriber: Organisation,
+    by,
+    record_data: dict[str, Any],
+    answers: dict[str, Any],
+    request=None,
+) -> Beneficiary:
+    """Create the pseudonymous record with its diagnostic result and PIC eligibility."""
+    if prescriber.kind != Organisation.Kind.PRESCRIBER:
+        raise BeneficiaryError("Seule une structure prescriptrice suit des bénéficiaires.")
+    try:
+        result = diagnostic.evaluate(answers)
+    except diagnostic.DiagnosticError as exc:
+        raise BeneficiaryError(str(exc)) from exc
+    fields = _record_fields(record_data)
     with transaction.atomic():
         beneficiary = Beneficiary.objects.create(
             prescriber=prescriber,
-            programme=programme,
             created_by=by,
-            age_band=data["age_band"],
-            gender=data.get("gender") or Gender.UNKNOWN,
-            social_status=data["social_status"],
-            diploma_level=data["diploma_level"],
-            job_seeker=bool(data.get("job_seeker")),
-            job_seeker_since=since,
-            commune=commune,
-            lives_in_qpv=data.get("lives_in_qpv") or QpvAnswer.UNKNOWN,
-            qpv=qpv,
-            contact_consent=consent,
-            consent_at=timezone.now() if consent else None,
-            phone=(data.get("phone") or "").strip() if consent else "",
-            email=(data.get("email") or "").strip() if consent else "",
-            notes=(data.get("notes") or "").strip(),
-            pic_eligible=eligible,
-            pic_basis=basis,
+            consent_at=timezone.now() if fields["contact_consent"] else None,
             diagnostic_answers=diagnostic.validate(answers),
             diagnostic_score=result.score,
             autonomy_level=result.level,
             needs=result.needs,
             recommended_passes=result.recommended_passes,
+            **fields,
         )
+    return beneficiary
+
+
+def update_beneficiary(
+    beneficiary: Beneficiary, *, by, record_data: dict[str, Any], request=None
+) -> Beneficiary:
+    """Correct the record (not the diagnostic); PIC eligibility is derived again.
+
+    Withdrawing consent erases the phone and e-mail. An anonymised record cannot change: the
+    update is conditional on ``anonymised_at IS NULL`` and its row count is checked.
+    """
+    fields = _record_fields(record_data)
+    now = timezone.now()
+    if fields["contact_consent"]:
+        fields["consent_at"] = (
+            beneficiary.consent_at
+            if beneficiary.contact_consent and beneficiary.consent_at
+            else now
+        )
+    else:
+        fields["consent_at"] = None
+    with transaction.atomic():
+        updated = Beneficiary.objects.filter(pk=beneficiary.pk, anonymised_at__isnull=True).update(
+            updated_at=now, **fields
+        )
+        if updated != 1:
+            raise BeneficiaryError(
+                "Cette fiche est anonymisée (durée de conservation dépassée) : "
+                "elle ne se modifie plus."
+            )
+    beneficiary.refresh_from_db()
     return beneficiary
 
 

@@ -114,6 +114,63 @@ def person(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
     )
 
 
+def _initial(beneficiary) -> dict:
+    return {
+        "programme": beneficiary.programme_id,
+        "age_band": beneficiary.age_band,
+        "gender": beneficiary.gender,
+        "social_status": beneficiary.social_status,
+        "diploma_level": beneficiary.diploma_level,
+        "job_seeker": beneficiary.job_seeker,
+        "job_seeker_since": beneficiary.job_seeker_since.strftime("%m/%Y")
+        if beneficiary.job_seeker_since
+        else "",
+        "commune": beneficiary.commune_id or "",
+        "lives_in_qpv": beneficiary.lives_in_qpv,
+        "qpv": beneficiary.qpv_id or "",
+        "contact_consent": beneficiary.contact_consent,
+        "phone": beneficiary.phone,
+        "email": beneficiary.email,
+        "notes": beneficiary.notes,
+    }
+
+
+@login_required
+def edit_person(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
+    membership, organisation = _prescriber(request, organisation_id, write=True)
+    beneficiary = queries.get_beneficiary_or_404(organisation, pk)
+    form = RecordForm(
+        request.POST or None,
+        organisation=organisation,
+        initial=_initial(beneficiary),
+        prefix="fiche",
+    )
+    error = ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.update_beneficiary(
+                    beneficiary, by=request.user, record_data=form.cleaned_data, request=request
+                )
+            except services.BeneficiaryError as exc:
+                error = str(exc)
+            else:
+                return redirect("beneficiaries:person", organisation.pk, beneficiary.pk)
+        else:
+            error = "La fiche n'est pas modifiée : corrigez les champs signalés."
+    return render(
+        request,
+        "beneficiaries/edit.html",
+        {
+            "membership": membership,
+            "organisation": organisation,
+            "beneficiary": beneficiary,
+            "record_form": form,
+            "error": error,
+        },
+    )
+
+
 @login_required
 @require_POST
 def export(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:

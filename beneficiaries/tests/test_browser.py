@@ -90,6 +90,15 @@ def test_prescriber_runs_the_diagnostic(page, axe_check, browser_errors, prescri
     axe_check(page)
     screenshot(page, "beneficiaries-person")
 
+    page.get_by_role("link", name="Modifier la fiche").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Modifier la fiche {person.reference}"
+    )
+    axe_check(page)
+    page.get_by_label("Niveau de diplôme").select_option(label="Baccalauréat ou équivalent")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.locator("#pic")).to_have_text("non")
+
     page.get_by_role("link", name="Retour aux personnes accompagnées").click()
     expect(page.get_by_role("link", name=person.reference)).to_be_visible()
     axe_check(page)

@@ -216,3 +216,64 @@ def test_person_page_lists_passes_and_where_they_were_used(client):
     page = client.get(reverse("beneficiaries:person", args=[c.prescriber.pk, b.pk])).text
     assert passes[0].serial in page and passes[1].serial in page
     assert "Lieu Association Clic Solidaire (Association Clic Solidaire)" in page
+
+
+def edit_data(**changes):
+    data = {f"fiche-{k}": v for k, v in {
+        "age_band": "quarante_cinquante_neuf",
+        "gender": "non_communique",
+        "social_status": "sans_emploi",
+        "diploma_level": "cap_bep",
+        "job_seeker": "on",
+        "job_seeker_since": "02/2026",
+        "lives_in_qpv": "non",
+    }.items()}  # fmt: skip
+    data.update(changes)
+    return data
+
+
+def test_edit_record_derives_pic_again_and_consent_withdrawal_erases_contact(client, b_person):
+    member = make_member(b_person.prescriber, Role.MEMBER)
+    client.force_login(member.user)
+    Beneficiary.objects.filter(pk=b_person.pk).update(
+        contact_consent=True, phone="0612345678", consent_at=b_person.created_at
+    )
+    url = reverse("beneficiaries:edit", args=[b_person.prescriber_id, b_person.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'value="0612345678"' in page.text
+    response = client.post(url, edit_data())
+    assert response.status_code == 302
+    b = Beneficiary.objects.get(pk=b_person.pk)
+    assert b.pic_eligible and b.pic_basis["criterion"] == "job_seeker"
+    assert b.job_seeker_since.isoformat() == "2026-02-01"
+    assert (b.contact_consent, b.phone, b.consent_at) == (False, "", None)
+    # The diagnostic is untouched.
+    assert b.diagnostic_answers == b_person.diagnostic_answers
+
+
+def test_edit_bad_input_and_anonymised_record_change_nothing(client, b_person):
+    member = make_member(b_person.prescriber, Role.MEMBER)
+    client.force_login(member.user)
+    url = reverse("beneficiaries:edit", args=[b_person.prescriber_id, b_person.pk])
+    before = Beneficiary.objects.filter(pk=b_person.pk).values().get()
+    response = client.post(url, edit_data(**{"fiche-email": "x@exemple.fr"}))
+    assert "La fiche n&#x27;est pas modifiée" in response.text
+    assert Beneficiary.objects.filter(pk=b_person.pk).values().get() == before
+    Beneficiary.objects.filter(pk=b_person.pk).update(anonymised_at=b_person.created_at)
+    before = Beneficiary.objects.filter(pk=b_person.pk).values().get()
+    response = client.post(url, edit_data())
+    assert response.status_code == 200 and "Cette fiche est anonymisée" in response.text
+    assert Beneficiary.objects.filter(pk=b_person.pk).values().get() == before
+
+
+def test_edit_permissions(client, a, b_person):
+    client.force_login(a.user)
+    for org in (b_person.prescriber_id, a.organisation.pk):
+        url = reverse("beneficiaries:edit", args=[org, b_person.pk])
+        assert client.get(url).status_code == 404
+        assert client.post(url, edit_data()).status_code == 404
+    reader = make_member(b_person.prescriber, Role.READONLY)
+    client.force_login(reader.user)
+    url = reverse("beneficiaries:edit", args=[b_person.prescriber_id, b_person.pk])
+    assert client.post(url, edit_data()).status_code == 403
+    assert Beneficiary.objects.get(pk=b_person.pk).diploma_level == "non_communique"
