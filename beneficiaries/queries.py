@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, DateTimeField, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, DateTimeField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, Replace
 from django.http import Http404
 
@@ -87,14 +87,18 @@ def aggregates_for(
     people = Beneficiary.objects.filter(prescriber__in=list(organisations))
     total = people.count()
     qpv = people.filter(lives_in_qpv=QpvAnswer.YES).count()
+    handed = Pass.objects.filter(beneficiary__in=people).order_by()
     if rule is None:
-        pic_ids = set(people.filter(pic_eligible=True).values_list("pk", flat=True))
+        pic_people = people.filter(pic_eligible=True).count()
+        counts = handed.aggregate(
+            total=Count("pk"), pic=Count("pk", filter=Q(beneficiary__pic_eligible=True))
+        )
+        passes, pic_passes = counts["total"], counts["pic"]
     else:
+        rows = people.values("pk", "diploma_level", "job_seeker", "age_band", "social_status")
         pic_ids = {
             row["pk"]
-            for row in people.values(
-                "pk", "diploma_level", "job_seeker", "age_band", "social_status"
-            )
+            for row in rows.iterator()
             if pic_eligibility(
                 rule=rule,
                 diploma_level=row["diploma_level"],
@@ -103,16 +107,19 @@ def aggregates_for(
                 social_status=row["social_status"],
             )[0]
         }
-    handed = Pass.objects.filter(beneficiary__in=people).values_list("beneficiary_id", flat=True)
-    handed = list(handed)
-    pic_passes = sum(1 for b in handed if b in pic_ids)
+        pic_people = len(pic_ids)
+        per_person = handed.values_list("beneficiary_id").annotate(n=Count("pk"))
+        passes = pic_passes = 0
+        for beneficiary_id, n in per_person:
+            passes += n
+            pic_passes += n if beneficiary_id in pic_ids else 0
     return {
         "people": total,
-        "passes_handed_out": len(handed),
-        "pic_people": len(pic_ids),
-        "pic_share": _share(len(pic_ids), total),
+        "passes_handed_out": passes,
+        "pic_people": pic_people,
+        "pic_share": _share(pic_people, total),
         "pic_passes": pic_passes,
-        "pic_pass_share": _share(pic_passes, len(handed)),
+        "pic_pass_share": _share(pic_passes, passes),
         "qpv_people": qpv,
         "qpv_share": _share(qpv, total),
     }
