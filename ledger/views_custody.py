@@ -286,7 +286,10 @@ def hand_out(request: HttpRequest, organisation_id: int) -> HttpResponse:
     membership, organisation = _holder(request, organisation_id, write=True)
     if organisation.kind != Organisation.Kind.PRESCRIBER:
         raise Http404("Seule une structure prescriptrice remet des pass aux bénéficiaires.")
-    initial = {"booklet": request.GET.get("carnet", "")[:20]}
+    initial = {
+        "booklet": request.GET.get("carnet", "")[:20],
+        "beneficiary": request.GET.get("beneficiaire", "")[:20],
+    }
     form = HandOutForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

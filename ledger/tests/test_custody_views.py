@@ -230,3 +230,13 @@ def test_anonymous_is_sent_to_login():
     c = chain(booklets=1)
     response = Client().get(reverse("ledger:stock", args=[c.funder.pk]))
     assert response.status_code == 302
+
+
+def test_hand_out_form_preselects_the_beneficiary_from_the_person_page(client):
+    from ledger.tests.test_custody_helpers import chain
+
+    c = chain()
+    client.force_login(c.prescriber_user)
+    url = f"/pass/stock/{c.prescriber.pk}/remise-beneficiaire/?beneficiaire=B-7K3M-9QX2"
+    body = client.get(url).content.decode()
+    assert 'value="B-7K3M-9QX2"' in body
