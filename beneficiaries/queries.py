@@ -171,3 +171,32 @@ def export_payload(beneficiary: Beneficiary) -> dict[str, Any]:
         ],
         "anonymise_le": b.anonymised_at.isoformat() if b.anonymised_at else None,
     }
+
+
+def prescribers_overseen_by(organisation: Organisation) -> list[Organisation]:
+    """The prescriber structures whose aggregates a funder, hub or municipality may read."""
+    from programmes.models import Territory
+
+    kinds = Organisation.Kind
+    if organisation.kind == kinds.MUNICIPALITY:
+        towns = Organisation.objects.filter(pk=organisation.pk)
+    elif organisation.kind == kinds.FUNDER:
+        towns = Organisation.objects.filter(
+            Q(parent=organisation, kind=kinds.MUNICIPALITY)
+            | Q(
+                pk__in=Territory.objects.filter(programme__funder=organisation).values(
+                    "municipality"
+                )
+            )
+        )
+    elif organisation.kind == kinds.HUB:
+        towns = Organisation.objects.filter(
+            pk__in=Territory.objects.filter(programme__hub=organisation).values("municipality")
+        )
+    else:
+        return []
+    return list(
+        Organisation.objects.filter(kind=kinds.PRESCRIBER, parent__in=towns, is_active=True)
+        .select_related("parent")
+        .order_by("parent__name", "name")
+    )

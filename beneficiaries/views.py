@@ -183,3 +183,40 @@ def export(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="donnees-{beneficiary.reference}.json"'
     return response
+
+
+@login_required
+def summary(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    """Funders, hubs and municipalities read aggregates only: never an individual record."""
+    from programmes.models import Programme
+
+    membership = get_membership_or_404(request.user, organisation_id)
+    organisation = membership.organisation
+    if organisation.kind not in (
+        Organisation.Kind.FUNDER,
+        Organisation.Kind.HUB,
+        Organisation.Kind.MUNICIPALITY,
+    ):
+        raise Http404("Synthèse réservée aux commanditaires, hubs et collectivités.")
+    prescribers = queries.prescribers_overseen_by(organisation)
+    rules = Programme.PicRule
+    rows = [
+        (
+            p,
+            queries.aggregates_for([p]),
+            queries.aggregates_for([p], rule=rules.UP_TO_BAC)["pic_share"],
+        )
+        for p in prescribers
+    ]
+    return render(
+        request,
+        "beneficiaries/summary.html",
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "total": queries.aggregates_for(prescribers),
+            "total_below": queries.aggregates_for(prescribers, rule=rules.BELOW_BAC)["pic_share"],
+            "total_up_to": queries.aggregates_for(prescribers, rule=rules.UP_TO_BAC)["pic_share"],
+            "rows": rows,
+        },
+    )
