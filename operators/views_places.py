@@ -25,6 +25,13 @@ from .models import Service
 PAGE_SIZE = 25
 
 
+def _checkboxes(label: str, choices) -> forms.MultipleChoiceField:
+    """An optional list of the national schema's values, as checkboxes."""
+    return forms.MultipleChoiceField(
+        label=label, choices=choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
 class PlaceForm(forms.Form):
     name = forms.CharField(label="Nom du lieu", max_length=200)
     address = forms.CharField(label="Adresse", max_length=250, help_text="Numéro et voie.")
@@ -80,54 +87,20 @@ class PlaceForm(forms.Form):
     description = forms.CharField(
         label="Présentation détaillée", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    services = forms.MultipleChoiceField(
-        label="Services proposés (schéma national)",
-        choices=place_services.VOCABULARIES["services"],
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
+    services = _checkboxes(
+        "Services proposés (schéma national)", place_services.VOCABULARIES["services"]
     )
-    publics = forms.MultipleChoiceField(
-        label="Publics spécifiquement adressés",
-        choices=place_services.PUBLICS,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
+    publics = _checkboxes("Publics spécifiquement adressés", place_services.PUBLICS)
+    specific_support = _checkboxes("Prise en charge spécifique", place_services.SPECIFIC_SUPPORT)
+    access_modalities = _checkboxes("Modalités d'accès", place_services.ACCESS_MODALITIES)
+    support_modalities = _checkboxes(
+        "Modalités d'accompagnement", place_services.SUPPORT_MODALITIES
     )
-    specific_support = forms.MultipleChoiceField(
-        label="Prise en charge spécifique",
-        choices=place_services.SPECIFIC_SUPPORT,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
+    national_programmes = _checkboxes(
+        "Dispositifs et programmes nationaux présents", place_services.NATIONAL_PROGRAMMES
     )
-    access_modalities = forms.MultipleChoiceField(
-        label="Modalités d'accès",
-        choices=place_services.ACCESS_MODALITIES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    support_modalities = forms.MultipleChoiceField(
-        label="Modalités d'accompagnement",
-        choices=place_services.SUPPORT_MODALITIES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    national_programmes = forms.MultipleChoiceField(
-        label="Dispositifs et programmes nationaux présents",
-        choices=place_services.NATIONAL_PROGRAMMES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    labels = forms.MultipleChoiceField(
-        label="Formations et labels",
-        choices=place_services.LABELS,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    typology = forms.MultipleChoiceField(
-        label="Typologie du lieu",
-        choices=place_services.TYPOLOGIES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    labels = _checkboxes("Formations et labels", place_services.LABELS)
+    typology = _checkboxes("Typologie du lieu", place_services.TYPOLOGIES)
     accepts_passes = forms.BooleanField(label="Ce lieu accepte les pass numériques", required=False)
 
     def clean_commune(self):
