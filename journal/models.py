@@ -46,6 +46,49 @@ class JournalEntry(models.Model):
         BOOKLETS_RECEIVED = "BOOKLETS_RECEIVED", "Réception de carnets confirmée"
         PASSES_CANCELLED = "PASSES_CANCELLED", "Pass annulés"
         PASSES_EXPIRED = "PASSES_EXPIRED", "Pass expirés"
+        # AMI (call for expressions of interest) and selection
+        CALL_CREATED = "CALL_CREATED", "Appel à manifestation d'intérêt créé"
+        CALL_UPDATED = "CALL_UPDATED", "Appel à manifestation d'intérêt modifié"
+        CALL_PUBLISHED = "CALL_PUBLISHED", "Appel à manifestation d'intérêt publié"
+        APPLICATION_CREATED = "APPLICATION_CREATED", "Candidature créée"
+        APPLICATION_UPDATED = "APPLICATION_UPDATED", "Candidature modifiée"
+        APPLICATION_SUBMITTED = "APPLICATION_SUBMITTED", "Candidature déposée"
+        APPLICATION_DOCUMENT_ADDED = "APPLICATION_DOCUMENT_ADDED", "Pièce jointe déposée"
+        APPLICATION_DOCUMENT_REMOVED = "APPLICATION_DOCUMENT_REMOVED", "Pièce jointe retirée"
+        APPLICATION_DOCUMENT_DOWNLOADED = (
+            "APPLICATION_DOCUMENT_DOWNLOADED",
+            "Pièce jointe téléchargée",
+        )
+        HUB_OPINION_GIVEN = "HUB_OPINION_GIVEN", "Avis du hub rendu"
+        CONFLICT_DECLARED = "CONFLICT_DECLARED", "Déclaration d'intérêts"
+        SCORE_RECORDED = "SCORE_RECORDED", "Notation enregistrée"
+        PROPOSAL_UPDATED = "PROPOSAL_UPDATED", "Proposition du comité modifiée"
+        PROPOSAL_VALIDATED = "PROPOSAL_VALIDATED", "Proposition du comité validée"
+        CHAIR_DELEGATED = "CHAIR_DELEGATED", "Présidence du comité déléguée"
+        BUREAU_VOTE_RECORDED = "BUREAU_VOTE_RECORDED", "Vote du Bureau enregistré"
+        DECISION_NOTIFIED = "DECISION_NOTIFIED", "Décision notifiée aux candidats"
+        EXPORT_DOWNLOADED = "EXPORT_DOWNLOADED", "Export téléchargé"
+        # Territory follow-up
+        REFERENT_CHANGED = "REFERENT_CHANGED", "Référent du territoire modifié"
+        TRAINING_RECORDED = "TRAINING_RECORDED", "Session de formation enregistrée"
+        FOLLOWUP_MEETING_RECORDED = "FOLLOWUP_MEETING_RECORDED", "Comité de suivi enregistré"
+        FEEDBACK_SUBMITTED = "FEEDBACK_SUBMITTED", "Retour d'expérience transmis"
+        SHARING_MEETING_RECORDED = "SHARING_MEETING_RECORDED", "Rencontre d'échange enregistrée"
+        # Counter-payment and finance
+        FINANCE_ROLE_CHANGED = "FINANCE_ROLE_CHANGED", "Rôle finance modifié"
+        PAYMENT_RUN_PREPARED = "PAYMENT_RUN_PREPARED", "Campagne de contre-paiement préparée"
+        PAYMENT_RUN_VALIDATED = "PAYMENT_RUN_VALIDATED", "Campagne de contre-paiement validée"
+        PAYMENT_RUN_EXPORTED = "PAYMENT_RUN_EXPORTED", "Campagne de contre-paiement exportée"
+        PAYMENT_RUN_PAID = "PAYMENT_RUN_PAID", "Campagne de contre-paiement payée"
+        PAYMENT_RUN_CANCELLED = "PAYMENT_RUN_CANCELLED", "Campagne de contre-paiement annulée"
+        PAYMENT_LINE_REJECTED = "PAYMENT_LINE_REJECTED", "Paiement rejeté"
+        STATEMENT_DOWNLOADED = "STATEMENT_DOWNLOADED", "Relevé téléchargé"
+        INVOICE_ISSUED = "INVOICE_ISSUED", "Facture émise"
+        CREDIT_NOTE_ISSUED = "CREDIT_NOTE_ISSUED", "Avoir émis"
+        COFINANCING_REPORT_DOWNLOADED = (
+            "COFINANCING_REPORT_DOWNLOADED",
+            "Rapport de cofinancement téléchargé",
+        )
 
     created_at = models.DateTimeField("date", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

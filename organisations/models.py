@@ -161,6 +161,13 @@ class Membership(models.Model):
     )
     role = models.CharField("rôle", max_length=8, choices=Role.choices, default=Role.MEMBER)
     is_active = models.BooleanField("active", default=True)
+    is_finance = models.BooleanField(
+        "rôle finance",
+        default=False,
+        help_text=(
+            "Prépare et valide les contre-paiements. Exige l'authentification à deux facteurs."
+        ),
+    )
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
     deactivated_at = models.DateTimeField("désactivée le", null=True, blank=True)

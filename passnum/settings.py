@@ -105,6 +105,11 @@ INSTALLED_APPS = [
     "opendata",
     "directory",
     "orientation",
+    "ami",
+    "selection",
+    "followup",
+    "payments",
+    "invoicing",
     "api",
 ]
 

@@ -23,6 +23,11 @@ urlpatterns = [
     path("lieux/", include("directory.urls")),
     path("beneficiaires/", include("beneficiaries.urls")),
     path("orientation/", include("orientation.urls")),
+    path("ami/", include("ami.urls")),
+    path("selection/", include("selection.urls")),
+    path("suivi/", include("followup.urls")),
+    path("contre-paiements/", include("payments.urls")),
+    path("facturation/", include("invoicing.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
