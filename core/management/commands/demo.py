@@ -1,8 +1,16 @@
+from importlib import import_module
+from importlib.util import find_spec
+
 from django.core.management.base import BaseCommand, CommandError
 
 from core.demo import DemoError, load_demo
 from core.demo_ledger import ORDER_BOOKLETS, load_ledger_demo
 from programmes.models import Programme
+
+# Each domain app may add to the demo with a ``demo.py`` module exposing
+# ``load(programme) -> dict`` with optional "lines" (messages to print) and "logins"
+# (``core.demo.DemoLogin`` to add to the table). They run in this order, after the ledger.
+DEMO_EXTENSIONS = ["ami", "selection", "followup", "payments", "invoicing"]
 
 
 class Command(BaseCommand):
@@ -45,6 +53,16 @@ class Command(BaseCommand):
                     f"Pass de démonstration à encaisser : n° {ledger['sample_serial']}, "
                     f"code {ledger['sample_code']}"
                 )
+        for app in DEMO_EXTENSIONS:
+            if find_spec(f"{app}.demo") is None:
+                continue
+            result = import_module(f"{app}.demo").load(programme) or {}
+            for message in result.get("lines", []):
+                self.stdout.write(message)
+            rows += [
+                (x.role, x.organisation, x.email, x.password) for x in result.get("logins", [])
+            ]
+        widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(4)]
         self.stdout.write(
             self.style.SUCCESS("Démonstration Grand Paris chargée. Comptes de démo :")
         )
