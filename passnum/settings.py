@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "followup",
     "payments",
     "invoicing",
+    "steering",
     "api",
 ]
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("suivi/", include("followup.urls")),
     path("contre-paiements/", include("payments.urls")),
     path("facturation/", include("invoicing.urls")),
+    path("pilotage/", include("steering.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

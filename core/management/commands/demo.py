@@ -10,7 +10,7 @@ from programmes.models import Programme
 # Each domain app may add to the demo with a ``demo.py`` module exposing
 # ``load(programme) -> dict`` with optional "lines" (messages to print) and "logins"
 # (``core.demo.DemoLogin`` to add to the table). They run in this order, after the ledger.
-DEMO_EXTENSIONS = ["ami", "selection", "followup", "payments", "invoicing"]
+DEMO_EXTENSIONS = ["ami", "selection", "followup", "payments", "invoicing", "steering"]
 
 
 class Command(BaseCommand):
