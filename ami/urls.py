@@ -1,5 +1,6 @@
-from django.urls import path  # noqa: F401
+"""AMI pages, under the "ami" namespace (mounted at /ami/)."""
+
+from . import views
 
 app_name = "ami"
-
-urlpatterns: list = []
+urlpatterns = [*views.urlpatterns]
