@@ -21,6 +21,7 @@ from beneficiaries.models import DiplomaLevel, QpvAnswer
 from ledger.models import EventKind, Order, OrderStatus, Pass, PassEvent, PassStatus
 from organisations.models import Membership, Organisation, Role
 from organisations.queries import get_membership_or_404
+from payments.queries import reimbursed_by_order as paid_by_order
 from programmes.models import Programme
 
 from .models import CreditNote, Invoice
@@ -96,27 +97,12 @@ def get_programme_or_404(organisation: Organisation, programme_id: int) -> Progr
 # --- What the payments app reports --------------------------------------------------------------
 
 
-def _reimbursed_from_ledger(order_ids: list[int]) -> dict[int, dict[str, int]]:
-    rows = (
-        Pass.objects.filter(order_id__in=order_ids, status=PassStatus.REIMBURSED)
-        .values("order_id")
-        .annotate(n=Count("pk"), cents=Sum("order__face_value_cents"))
-        .order_by()
-    )
-    return {r["order_id"]: {"passes": r["n"], "cents": r["cents"] or 0} for r in rows}
-
-
 def reimbursed_by_order(order_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Passes and cents actually paid to operators, per order (from the payment runs)."""
-    try:
-        from payments.queries import reimbursed_by_order as paid
-    except ImportError:  # TEMPORARY until the payments app lands: the ledger's REIMBURSED passes
-        paid = _reimbursed_from_ledger
-
     ids = list(order_ids)
     result = {pk: {"passes": 0, "cents": 0} for pk in ids}
     if ids:
-        for pk, row in paid(ids).items():
+        for pk, row in paid_by_order(ids).items():
             result[pk] = {"passes": int(row["passes"]), "cents": int(row["cents"])}
     return result
 
