@@ -110,11 +110,9 @@ def operator_line(operator: Organisation, line_id: int) -> PaymentLine | None:
 
 
 def pending_for_operator(operator: Organisation) -> dict:
-    """Redeemed passes not yet in a payment line (what the operator is still owed)."""
-    row = (
-        Pass.objects.filter(redemption__operator=operator, status=PassStatus.REDEEMED)
-        .exclude(payment_items__is_rejected=False)
-        .aggregate(passes=Count("pk"), cents=Sum("redemption_lines__amount_cents"))
+    """Passes this operator redeemed and that are not paid yet (what it is still owed)."""
+    row = Pass.objects.filter(redemption__operator=operator, status=PassStatus.REDEEMED).aggregate(
+        passes=Count("pk"), cents=Sum("redemption_lines__amount_cents")
     )
     return {"passes": row["passes"] or 0, "cents": int(row["cents"] or 0)}
 

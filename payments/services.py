@@ -86,7 +86,7 @@ def paris_today() -> date:
 def iban_problem(iban: str, bic: str) -> str | None:
     """Why these bank details cannot receive (or send) a transfer, or None."""
     try:
-        IBAN(iban)
+        IBAN(iban, validate_bban=True)
     except (SchwiftyException, ValueError):
         return "IBAN invalide"
     try:

@@ -1,0 +1,89 @@
+from datetime import date, timedelta
+
+from django import forms
+
+from operators.forms import BankAccountForm
+from programmes.models import Programme
+
+from .services import paris_today
+
+
+def last_day_of_previous_month(today: date) -> date:
+    return today.replace(day=1) - timedelta(days=1)
+
+
+class PrepareRunForm(forms.Form):
+    programme = forms.ModelChoiceField(
+        label="Programme",
+        queryset=Programme.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choisissez un programme que vous payez."},
+    )
+    period_end = forms.DateField(
+        label="Fin de la période",
+        help_text=(
+            "La campagne reprend tous les pass utilisés jusqu'à ce jour inclus (heure de Paris) "
+            "et pas encore payés, y compris ceux d'une ligne rejetée."
+        ),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Saisissez une date valide.", "required": "Indiquez une date."},
+    )
+
+    def __init__(self, *args, programmes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = (
+            programmes if programmes is not None else Programme.objects.none()
+        )
+        if not self.is_bound:
+            self.initial.setdefault("period_end", last_day_of_previous_month(paris_today()))
+
+    def clean_period_end(self) -> date:
+        value = self.cleaned_data["period_end"]
+        if value > paris_today():
+            raise forms.ValidationError("La fin de période ne peut pas être dans le futur.")
+        return value
+
+
+class MarkPaidForm(forms.Form):
+    paid_on = forms.DateField(
+        label="Date du versement",
+        help_text="La date à laquelle la banque (ou le comptable public) a payé les opérateurs.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Saisissez une date valide.", "required": "Indiquez une date."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("paid_on", paris_today())
+
+    def clean_paid_on(self) -> date:
+        value = self.cleaned_data["paid_on"]
+        if value > paris_today():
+            raise forms.ValidationError("La date du versement ne peut pas être dans le futur.")
+        return value
+
+
+class RejectLineForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif du rejet",
+        max_length=250,
+        help_text="Par exemple : compte clos, IBAN inconnu de la banque (code AC04, AC01…).",
+        error_messages={"required": "Indiquez le motif du rejet."},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Indiquez le motif du rejet.")
+        return reason
+
+
+class PayerAccountForm(BankAccountForm):
+    """The payer's debtor account (same IBAN/BIC checks as an operator's bank details)."""
+
+    holder = forms.CharField(
+        label="Titulaire du compte à débiter",
+        max_length=70,
+        help_text="Le nom qui apparaît comme donneur d'ordre dans le fichier de virements.",
+    )
