@@ -76,6 +76,36 @@ def change_role(membership: Membership, role: str, *, by: User, request=None) ->
     return membership
 
 
+FINANCE_KINDS = (Organisation.Kind.ISSUER, Organisation.Kind.FUNDER)
+
+
+@transaction.atomic
+def set_finance_role(
+    membership: Membership, is_finance: bool, *, by: User, request=None
+) -> Membership:
+    """Grant or remove the finance role (counter-payments) of an issuer's or funder's member."""
+    membership = (
+        Membership.objects.select_for_update().select_related("organisation").get(pk=membership.pk)
+    )
+    if membership.organisation.kind not in FINANCE_KINDS:
+        raise MembershipError("Le rôle finance concerne les émetteurs et les commanditaires.")
+    if not membership.is_active:
+        raise MembershipError("Réactivez d'abord ce membre.")
+    if membership.is_finance == is_finance:
+        return membership
+    membership.is_finance, membership.updated_by = is_finance, by
+    membership.save(update_fields=["is_finance", "updated_by", "updated_at"])
+    record(
+        JournalEntry.Action.FINANCE_ROLE_CHANGED,
+        actor=by,
+        organisation=membership.organisation,
+        obj=membership,
+        request=request,
+        details={"email": membership.user.email, "is_finance": is_finance},
+    )
+    return membership
+
+
 @transaction.atomic
 def deactivate_member(membership: Membership, *, by: User, request=None) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)

@@ -118,6 +118,14 @@ def member_update(request: HttpRequest, organisation_id: int, membership_id: int
                 target, form.cleaned_data["role"], by=request.user, request=request
             )
             messages.success(request, f"Le rôle de {target.user.email} a été modifié.")
+        elif action in ("finance_on", "finance_off"):
+            services.set_finance_role(
+                target, action == "finance_on", by=request.user, request=request
+            )
+            if action == "finance_on":
+                messages.success(request, f"{target.user.email} a maintenant le rôle finance.")
+            else:
+                messages.success(request, f"{target.user.email} n'a plus le rôle finance.")
         else:
             raise services.MembershipError("Action inconnue.")
     except services.MembershipError as exc:
