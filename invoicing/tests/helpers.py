@@ -83,3 +83,20 @@ def ended_order(booklets: int = 2, used: int = 3, cancelled: int = 2) -> Ended:
         custody.expire_passes()
     c.order.refresh_from_db()
     return Ended(c, c.order, used, cancelled, booklets * 10 - used - cancelled)
+
+
+def redeem_each(order: Order, passes, operator, place, service, by) -> None:
+    """Redeem each pass alone (a 1-pass service), with its real code."""
+    import uuid
+
+    from ledger import codes, redemption
+
+    for p in passes:
+        redemption.redeem(
+            operator=operator,
+            place=place,
+            service=service,
+            items=[(p.serial, codes.pass_code(order.key_id, p.serial))],
+            idempotency_key=str(uuid.uuid4()),
+            by=by,
+        )
