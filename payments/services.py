@@ -276,16 +276,19 @@ def prepare_run(
                 .order_by("-period_end")
                 .first()
             )
-            if last is not None and period_end <= last.period_end:
+            if last is not None and period_end < last.period_end:
                 raise PaymentError(
                     f"La période jusqu'au {period_end:%d/%m/%Y} est déjà couverte par la campagne "
                     f"{last.reference} (jusqu'au {last.period_end:%d/%m/%Y})."
                 )
-            period_start = (
-                last.period_end + timedelta(days=1)
-                if last is not None
-                else min(programme.starts_on, period_end)
-            )
+            if last is None:
+                period_start = min(programme.starts_on, period_end)
+            elif period_end == last.period_end:
+                # A complementary run for the same period (lines rejected, or operators blocked
+                # then, whose passes can be paid now).
+                period_start = last.period_start
+            else:
+                period_start = last.period_end + timedelta(days=1)
             count = PaymentRun.objects.filter(programme=programme).count()
             run = PaymentRun(
                 payer=payer,

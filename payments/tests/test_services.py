@@ -310,9 +310,23 @@ def test_mark_paid_reimburses_passes_and_emails_operators(django_capture_on_comm
     nxt = prepare(w, period_end=date(2026, 2, 28))
     assert nxt.period_start == date(2026, 2, 1)
     assert nxt.pass_count == 1
+    services.cancel_run(nxt, actor=w.finance[0])
     with pytest.raises(PaymentError, match="déjà couverte"):
-        services.cancel_run(nxt, actor=w.finance[0])
+        prepare(w, period_end=date(2026, 1, 15))
+    # The same period again: nothing new to pay, refused clearly.
+    with pytest.raises(PaymentError, match="Aucun pass"):
         prepare(w, period_end=date(2026, 1, 31))
+
+
+def test_complementary_run_for_the_same_period_pays_a_rejected_line_at_once():
+    w = _basic()
+    run, _, _ = _through_export(w)
+    b = w.operators[1][0]
+    services.reject_line(run.lines.get(operator=b), reason="IBAN inconnu", actor=w.finance[0])
+    services.mark_paid(run, paid_on=date(2026, 3, 5), actor=w.finance[0])
+    extra = prepare(w, period_end=date(2026, 1, 31))
+    assert extra.pk != run.pk and extra.period_start == run.period_start
+    assert [(line.operator_id, line.pass_count) for line in extra.lines.all()] == [(b.pk, 2)]
 
 
 def test_rejected_line_carries_over_to_the_next_run():
