@@ -404,7 +404,14 @@ def tables(dashboard: Dashboard) -> dict[str, Table]:
     months = Table(
         "mois",
         "Flux par mois",
-        ["Mois", "Commandés", "Alloués (net)", "Remis", "Utilisés", "Remboursés"],
+        [
+            "Mois",
+            "Commandés",
+            "Alloués (net)",
+            "Remis",
+            "Utilisés",
+            "Remboursés (mois d'utilisation)",
+        ],
         [
             [
                 line.label,

@@ -31,8 +31,20 @@ def _lines(dashboard):
     return {line.label: line for line in dashboard.lines}
 
 
+def _reimburse_one(s) -> None:
+    """What payments.services.mark_paid does to the ledger for one paid pass."""
+    from ledger.events import record_events_for
+
+    pass_ = Pass.objects.filter(order=s.order, status=PassStatus.REDEEMED).order_by("number")[0]
+    Pass.objects.filter(pk=pass_.pk).update(status=PassStatus.REIMBURSED)
+    record_events_for(
+        [(pass_.order_id, pass_.number)], "REIMBURSED", to_status=PassStatus.REIMBURSED
+    )
+
+
 def test_figures_by_hand_under_the_below_bac_rule():
     s = build(Programme.PicRule.BELOW_BAC)
+    _reimburse_one(s)
     d = _dashboard(s)
     lines = _lines(d)
     a, b, funder = (
@@ -49,6 +61,8 @@ def test_figures_by_hand_under_the_below_bac_rule():
     assert a.assoc_share == 75.0 and b.assoc_share == 100.0
     assert a.median_delay == 3.5 and b.median_delay == 13
     assert funder.distributed == 0
+    assert (a.reimbursed, b.reimbursed, d.total.reimbursed) == (1, 0, 1)
+    assert d.reimbursed_available
     total = d.total
     assert total.ordered == 40
     assert (total.distributed, total.redeemed) == (10, 5)
@@ -84,6 +98,7 @@ def test_pic_share_under_the_up_to_bac_rule():
 
 def test_rollup_equals_a_recount_from_the_ledger_and_the_command_rebuilds_it():
     s = build()
+    _reimburse_one(s)
     _dashboard(s)
     stored = {
         (f.order_id, f.territory_id, f.month, f.metric, f.bucket): f.value
@@ -99,6 +114,7 @@ def test_rollup_equals_a_recount_from_the_ledger_and_the_command_rebuilds_it():
     passes = Pass.objects.filter(order=s.order)
     assert total(Metric.DISTRIBUTED) == passes.filter(distributed_at__isnull=False).count()
     assert total(Metric.REDEEMED) == counters["redeemed"] + counters["reimbursed"]
+    assert total(Metric.REIMBURSED) == counters["reimbursed"] == 1
     assert total(Metric.NOW_IN_STOCK) == counters["in_stock"]
     assert total(Metric.NOW_DISTRIBUTED) == counters["distributed"]
     assert sum(h.in_stock for h in HolderStock.objects.all()) == counters["in_stock"]

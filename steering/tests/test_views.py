@@ -46,7 +46,7 @@ def test_funder_sees_the_programme_dashboard(client, s):
     assert "Aubervilliers" in html and "Saint-Denis" in html
     assert 'role="img"' in html and '<title id="chart-funnel-title">' in html
     assert "Réallouer" in html and reverse("ledger:reallocate", args=[s.funder.pk]) in html
-    assert "à venir" in html
+    assert "à venir" not in html  # the payments app counts reimbursed passes
     home = c.get(reverse("steering:home", args=[s.funder.pk]))
     assert s.programme.name in home.content.decode()
 
@@ -60,7 +60,7 @@ def test_exports_parse_back(client, s):
     assert by_name["Aubervilliers"][1:4] == ["10", "8", "4"]
     assert by_name["Aubervilliers"][6] == "37,5"
     assert by_name["Aubervilliers"][10] == "3,5"
-    assert by_name["Total"][4] == "à venir"
+    assert by_name["Total"][4] == "0"
     url = reverse("steering:programme_export", args=[s.programme.pk, "entonnoir", "xlsx"])
     sheet = read_xlsx(c.get(url).content)
     assert sheet[0][0] == "Territoire"
@@ -183,3 +183,14 @@ def test_public_statistics_page_without_login(client, s):
         client.get(reverse("steering:public_export", args=[s.programme.pk, "pdf"])).status_code
         == 404
     )
+
+
+def test_reimbursed_is_shown_as_coming_without_the_payments_app(client, s, monkeypatch):
+    from steering import queries
+
+    monkeypatch.setattr(queries, "payments_available", lambda: False)
+    c = _client(client, s.funder_admin)
+    html = c.get(reverse("steering:programme", args=[s.programme.pk])).content.decode()
+    assert "à venir (contre-paiements)" in html
+    rows = _csv(c.get(reverse("steering:programme_export", args=[s.programme.pk, "mois", "csv"])))
+    assert {row[5] for row in rows[1:]} == {"à venir"}
