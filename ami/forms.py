@@ -47,7 +47,8 @@ def parse_paris_datetime(raw: str) -> datetime:
 class ParisDateTimeField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "Heure de Paris, sous la forme JJ/MM/AAAA HH:MM.")
-        super().__init__(max_length=30, **kwargs)
+        super().__init__(**kwargs)
+        self.widget.attrs["maxlength"] = 30
 
     def prepare_value(self, value):
         if isinstance(value, datetime):
@@ -58,6 +59,11 @@ class ParisDateTimeField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
+        if len(value) > 30:
+            raise forms.ValidationError(
+                "Date et heure invalides : écrivez-les sous la forme 15/10/2021 20:00.",
+                code="invalid",
+            )
         return parse_paris_datetime(value)
 
 
