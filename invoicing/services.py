@@ -90,7 +90,7 @@ def _parties(order: Order) -> dict:
 
 def _locked_order(order: Order) -> Order:
     return (
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(of=("self",))
         .select_related("programme", "funder", "issuer")
         .get(pk=order.pk)
     )
