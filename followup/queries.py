@@ -242,11 +242,21 @@ def training_territories(session: TrainingSession) -> list[Territory]:
     return list(session.territories.select_related("commune", "municipality"))
 
 
+def _organisations_first(rows: list) -> list:
+    return sorted(
+        rows,
+        key=lambda a: (
+            a.organisation_id is None,
+            (a.organisation.name if a.organisation_id else a.person_name).lower(),
+            a.person_name.lower(),
+        ),
+    )
+
+
 def training_attendances(session: TrainingSession) -> list[TrainingAttendance]:
-    return list(
-        session.attendances.select_related("organisation", "organisation__commune").order_by(
-            "organisation__name", "person_name"
-        )
+    """Organisations first (by name), then people without an account."""
+    return _organisations_first(
+        list(session.attendances.select_related("organisation", "organisation__commune"))
     )
 
 
@@ -290,11 +300,8 @@ def get_committee_or_404(territory: Territory, pk: int) -> FollowupCommittee:
 
 
 def committee_attendances(committee: FollowupCommittee) -> list[CommitteeAttendance]:
-    return list(
-        committee.attendances.select_related("organisation").order_by(
-            "organisation__name", "person_name"
-        )
-    )
+    """Organisations first (by name), then people named in free text."""
+    return _organisations_first(list(committee.attendances.select_related("organisation")))
 
 
 def committee_candidates(territory: Territory) -> list[Organisation]:
@@ -453,12 +460,10 @@ def territory_followup(territory: Territory) -> dict[str, Any]:
     for c in territory.followup_committees.prefetch_related(
         Prefetch(
             "attendances",
-            queryset=CommitteeAttendance.objects.select_related("organisation").order_by(
-                "organisation__name", "person_name"
-            ),
+            queryset=CommitteeAttendance.objects.select_related("organisation"),
         )
     ).order_by("-held_at", "-pk"):
-        present = [a for a in c.attendances.all() if a.attended]
+        present = _organisations_first([a for a in c.attendances.all() if a.attended])
         committees.append(
             {
                 "id": c.pk,

@@ -24,6 +24,18 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def live_world(transactional_db):
+    from django.core.cache import cache
+
+    cache.clear()
+    return build_world()
+
+
+def build_world() -> SimpleNamespace:
     programme = factories.programme()
     hub = make_org("Hub Francil'IN", kind=Kind.HUB, email="contact@hub.example")
     programme.hub = hub
