@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from geo.models import Commune
 from organisations.models import Organisation
@@ -253,9 +254,9 @@ class ApplicationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["booklets_requested"].min_value = 1
-        self.fields["booklets_requested"].widget.attrs["min"] = 1
-        self.fields["booklets_requested"].max_value = 100000
+        booklets = self.fields["booklets_requested"]
+        booklets.validators += [MinValueValidator(1), MaxValueValidator(100_000)]
+        booklets.widget.attrs.update({"min": 1, "max": 100_000})
         self.fields["referent_email"].widget.attrs["autocomplete"] = "email"
         self.fields["referent_phone"].widget.attrs["autocomplete"] = "tel"
         self.fields["referent_phone"].widget.input_type = "tel"

@@ -103,7 +103,7 @@ def municipality(name: str, commune: Commune, parent: Organisation, role=Role.AD
     return Commune_(org, user, commune)
 
 
-def build_world() -> World:
+def build_world(opens_at: datetime = OPENS_AT, deadline: datetime = DEADLINE) -> World:
     programme = factories.programme()
     funder = programme.funder
     pantin = factories.commune("93055", "Pantin")
@@ -128,8 +128,8 @@ def build_world() -> World:
     data = services.CallData(
         title="2ème édition de l'AMI",
         body="<p>Texte de l'appel.</p>",
-        opens_at=OPENS_AT,
-        deadline=DEADLINE,
+        opens_at=opens_at,
+        deadline=deadline,
         contact_email="innonum@exemple.fr",
         hub=hub,
         eligible_communes=services.default_eligible_communes(programme),

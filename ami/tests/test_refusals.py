@@ -159,3 +159,15 @@ def test_a_submitted_application_is_read_only(world, client):
     assert "elle n&#x27;est plus modifiable" in page
     assert "Déposer la candidature" not in page
     assert "Remplir le dossier" not in page
+
+
+def test_bad_sections_change_nothing(world, client):
+    application = world.application()
+    before = snapshot()
+    client.force_login(world.pantin.user)
+    url = reverse("ami:application_edit", args=[world.pantin.organisation.pk, application.pk])
+    for bad in [{"booklets_requested": "0"}, {"referent_email": "pas-une-adresse"}]:
+        response = client.post(url, {"inclusion_issues": "Texte", **bad})
+        assert response.status_code == 200
+        assert "Rien n'a été enregistré" in response.content.decode()
+    assert snapshot() == before
