@@ -332,12 +332,32 @@ class ExperienceFeedback(models.Model):
             ),
         ]
 
+    class Frozen(Exception):
+        pass
+
     def __str__(self) -> str:
         return f"Retour d'expérience — {self.territory.commune.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Belt and braces behind the service: a submitted feedback is never saved again.
+        if self._stored_as_submitted():
+            raise self.Frozen("Le retour d'expérience a été transmis : il ne se modifie plus.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._stored_as_submitted():
+            raise self.Frozen("Le retour d'expérience a été transmis : il ne se supprime pas.")
+        return super().delete(*args, **kwargs)
 
     @property
     def is_submitted(self) -> bool:
         return self.status == FeedbackStatus.SUBMITTED
+
+    def _stored_as_submitted(self) -> bool:
+        return (
+            self.pk is not None
+            and type(self).objects.filter(pk=self.pk, status=FeedbackStatus.SUBMITTED).exists()
+        )
 
 
 class SharingMeeting(Minutes):

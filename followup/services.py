@@ -138,7 +138,7 @@ def set_referents(
         queries.is_municipality_of(organisation, territory),
         "Seule la collectivité du territoire désigne ses référents.",
     )
-    territory = Territory.objects.select_for_update().get(pk=territory.pk)
+    territory = Territory.objects.select_for_update(of=("self",)).get(pk=territory.pk)
     _require(
         Membership.active.filter(
             user=by, organisation=territory.municipality, role=Role.ADMIN
@@ -201,7 +201,7 @@ def save_training(
     if created:
         session = TrainingSession(programme=programme, created_by=by)
     else:
-        session = TrainingSession.objects.select_for_update().get(pk=session.pk)
+        session = TrainingSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
         if session.programme_id != programme.pk:
             raise FollowupError("Une session ne change pas de programme.")
     for field in (
@@ -253,7 +253,9 @@ def set_training_attendance(
     of the concerned territories) and people without an account, each registered, present, or
     both (a present organisation that had not registered is a walk-in)."""
     session = (
-        TrainingSession.objects.select_for_update().select_related("programme").get(pk=session.pk)
+        TrainingSession.objects.select_for_update(of=("self",))
+        .select_related("programme")
+        .get(pk=session.pk)
     )
     _require(
         queries.is_hub_of(organisation, session.programme),
@@ -337,7 +339,7 @@ def _save_committee(
     if created:
         committee = FollowupCommittee(territory=territory, created_by=by)
     else:
-        committee = FollowupCommittee.objects.select_for_update().get(pk=committee.pk)
+        committee = FollowupCommittee.objects.select_for_update(of=("self",)).get(pk=committee.pk)
         if committee.territory_id != territory.pk:
             raise FollowupError("Ce comité concerne un autre territoire.")
     for field in ("held_at", "is_remote", "place", "agenda"):
@@ -401,7 +403,7 @@ def set_committee_attendance(
     """Replace who attended a committee: organisations (the municipality, hub, funder, the
     territory's prescribers and operators) and people named in free text."""
     committee = (
-        FollowupCommittee.objects.select_for_update()
+        FollowupCommittee.objects.select_for_update(of=("self",))
         .select_related("territory__programme", "territory__municipality")
         .get(pk=committee.pk)
     )
@@ -493,9 +495,9 @@ def save_feedback(
         queries.is_municipality_of(organisation, territory),
         "Seule la collectivité du territoire remplit son retour d'expérience.",
     )
-    territory = Territory.objects.select_for_update().get(pk=territory.pk)
+    territory = Territory.objects.select_for_update(of=("self",)).get(pk=territory.pk)
     feedback = (
-        ExperienceFeedback.objects.select_for_update()
+        ExperienceFeedback.objects.select_for_update(of=("self",))
         .filter(territory=territory, programme=territory.programme_id)
         .first()
     )
@@ -531,7 +533,7 @@ def submit_feedback(
     """Submit the draft: complete or refused with the missing answers; then frozen. The status
     changes through a conditional update, so two submissions cannot both succeed."""
     feedback = (
-        ExperienceFeedback.objects.select_for_update()
+        ExperienceFeedback.objects.select_for_update(of=("self",))
         .select_related("territory__programme")
         .get(pk=feedback.pk)
     )
@@ -600,7 +602,7 @@ def _save_meeting(
     if created:
         meeting = SharingMeeting(programme=programme, created_by=by)
     else:
-        meeting = SharingMeeting.objects.select_for_update().get(pk=meeting.pk)
+        meeting = SharingMeeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
         if meeting.programme_id != programme.pk:
             raise FollowupError("Une réunion ne change pas de programme.")
     for field in ("held_at", "is_remote", "place", "topic", "agenda"):
@@ -668,7 +670,9 @@ def set_meeting_presence(
 ) -> int:
     """Mark which invited territories came. Returns how many were present."""
     meeting = (
-        SharingMeeting.objects.select_for_update().select_related("programme").get(pk=meeting.pk)
+        SharingMeeting.objects.select_for_update(of=("self",))
+        .select_related("programme")
+        .get(pk=meeting.pk)
     )
     _require(
         queries.is_funder_of(organisation, meeting.programme),

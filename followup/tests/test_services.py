@@ -330,6 +330,12 @@ def test_feedback_draft_then_submitted_then_frozen(world):
         services.submit_feedback(draft, by=w.mun_a_admin, organisation=w.mun_a)
     submitted.refresh_from_db()
     assert submitted.difficulties == COMPLETE_FEEDBACK["difficulties"]
+    # Even past the service, the model refuses to save or delete it.
+    submitted.difficulties = "réécrit"
+    with pytest.raises(ExperienceFeedback.Frozen):
+        submitted.save()
+    with pytest.raises(ExperienceFeedback.Frozen):
+        submitted.delete()
     assert JournalEntry.objects.filter(action=Action.FEEDBACK_SUBMITTED).count() == 1
 
 
