@@ -164,6 +164,10 @@ class Statement:
         return self.figures["expired"] + self.figures["cancelled"]
 
     @property
+    def used_cents(self) -> int:
+        return self.figures["used"] * self.order.face_value_cents
+
+    @property
     def unused_cents(self) -> int:
         return self.unused * self.order.face_value_cents
 
