@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
 
 from accounts.models import User
+from ami import queries as ami_queries
 from ami.models import Application, ApplicationStatus, Call, Criterion, HubOpinion
 from geo.models import Commune
 from organisations.models import Membership, Organisation, Role
@@ -160,10 +161,8 @@ def is_frozen(call: Call) -> bool:
 
 def examined_applications(call: Call) -> QuerySet[Application]:
     """Applications the committee examines: submitted, or already decided."""
-    return (
-        Application.objects.filter(call=call, status__in=EXAMINED)
-        .select_related("commune", "commune__ept", "commune__parent__ept", "municipality")
-        .order_by("commune__name")
+    return ami_queries.submitted_applications(call).select_related(
+        "commune__parent__ept", "hub_opinion"
     )
 
 

@@ -86,6 +86,8 @@ def _declare_and_score(page, axe_check, s, values_by_commune, shot=None):
     page.get_by_role("link", name=re.compile("^Comité d'examen")).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Comité d'examen")
     axe_check(page)
+    if shot:
+        screenshot(page, shot + "-board")
     page.get_by_role("link", name="déclaration d'intérêts", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Déclaration d'intérêts")
     for commune in ("Montreuil", "Ivry-sur-Seine"):
@@ -205,6 +207,12 @@ def test_from_draft_to_selection(page, axe_check, browser_errors, scene):
     page.goto(f"/organisations/{s['funder'].pk}/")
     page.get_by_role("link", name="Composition du comité et vote du Bureau").click()
     axe_check(page)
+    page.get_by_role("link", name=re.compile("^Composition du comité")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Composition du comité d'examen")
+    expect(page.get_by_text("La proposition du comité est validée")).to_be_visible()
+    axe_check(page)
+    screenshot(page, "selection-5-committee")
+    page.get_by_role("link", name="Sélection des territoires").click()
     page.get_by_role("link", name=re.compile("^Vote du Bureau")).first.click()
     expect(page.get_by_text("Montreuil — 450 carnets")).to_be_visible()
     page.get_by_label("Date du vote du Bureau").fill("2021-11-17")
@@ -219,7 +227,7 @@ def test_from_draft_to_selection(page, axe_check, browser_errors, scene):
     expect(page.get_by_text("Le vote du Bureau est enregistré")).to_be_visible()
     expect(page.get_by_role("link", name="Télécharger la décision (PDF)")).to_be_visible()
     axe_check(page)
-    screenshot(page, "selection-5-vote")
+    screenshot(page, "selection-6-vote")
 
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SELECTED

@@ -1,5 +1,4 @@
 import pytest
-from django.core.management import call_command
 
 from ami.models import Application, ApplicationStatus
 from core.demo import PILOT_TERRITORIES
@@ -42,11 +41,24 @@ def communes():
         )
 
 
-def test_demo_seats_the_committee_scores_and_leaves_the_proposal_open(communes, capsys):
-    call_command("demo", booklets=200)
-    out = capsys.readouterr().out
-    assert "Comité d'examen" in out
-    assert "president@passnum.example" in out
+def _run_demo() -> dict:
+    """The demo's foundations, the AMI demo, then ours (what ``manage.py demo`` runs, without
+    the ledger and the other apps' extensions)."""
+    from ami import demo as ami_demo
+    from core.demo import load_demo
+    from programmes.models import Programme
+    from selection import demo
+
+    load_demo()
+    programme = Programme.objects.get(name="Pass numérique Grand Paris 2021")
+    ami_demo.load(programme)
+    return demo.load(programme)
+
+
+def test_demo_seats_the_committee_scores_and_leaves_the_proposal_open(communes):
+    result = _run_demo()
+    assert "Comité d'examen" in result["lines"][0]
+    assert "president@passnum.example" in {login.email for login in result["logins"]}
     members = CommitteeMember.objects.select_related("user")
     assert members.count() == 7
     chair = members.get(is_chair=True)
@@ -63,5 +75,16 @@ def test_demo_seats_the_committee_scores_and_leaves_the_proposal_open(communes, 
     assert ConflictDeclaration.objects.filter(application=ivry, has_conflict=True).count() == 1
     assert not Proposal.objects.exists()
     counts = (CommitteeMember.objects.count(), Score.objects.count())
-    call_command("demo", booklets=200)
+    _run_demo()
     assert counts == (CommitteeMember.objects.count(), Score.objects.count())
+
+
+def test_demo_without_the_call_says_so(communes):
+    from core.demo import load_demo
+    from programmes.models import Programme
+    from selection import demo
+
+    load_demo()
+    result = demo.load(Programme.objects.get(name="Pass numérique Grand Paris 2021"))
+    assert "pas d'appel de démonstration" in result["lines"][0]
+    assert not CommitteeMember.objects.exists()
