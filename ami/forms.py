@@ -110,8 +110,8 @@ class CallForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 14}),
         help_text=(
-            "HTML simple : paragraphes <p>, titres <h2> et <h3>, listes <ul>/<ol>/<li>, "
-            "<strong>, <em>, liens <a href>. Tout le reste est retiré à l'enregistrement."
+            "HTML simple : paragraphes (balise p), titres (h2, h3), listes (ul, ol, li), gras "
+            "(strong), italique (em), liens (a href). Tout le reste est retiré à l'enregistrement."
         ),
     )
     opens_at = ParisDateTimeField(label="Ouverture des candidatures")

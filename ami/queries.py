@@ -70,7 +70,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n > 1 else ''}"
 
 
-def time_left_message(call: Call, now: datetime | None = None) -> str:
+def time_left_message(
+    call: Call, now: datetime | None = None, *, with_deadline: bool = True
+) -> str:
     """« Il reste 3 jours et 4 heures pour déposer », or that the deadline has passed."""
     now = now or timezone.now()
     if now >= call.deadline:
@@ -87,7 +89,10 @@ def time_left_message(call: Call, now: datetime | None = None) -> str:
         parts = [_plural(hours, "heure")] + ([_plural(minutes, "minute")] if minutes else [])
     else:
         parts = [_plural(max(minutes, 1), "minute") if minutes else "moins d'une minute"]
-    return f"Il reste {' et '.join(parts)} pour déposer (avant le {format_paris(call.deadline)})."
+    message = f"Il reste {' et '.join(parts)} pour déposer"
+    return (
+        f"{message} (avant le {format_paris(call.deadline)})." if with_deadline else message + "."
+    )
 
 
 def is_open(call: Call, now: datetime | None = None) -> bool:

@@ -213,7 +213,9 @@ def call_detail(request: HttpRequest, org_id: int, call_id: int) -> HttpResponse
         "opens_at": queries.format_paris(call.opens_at),
         "deadline": queries.format_paris(call.deadline),
         "is_open": queries.is_open(call),
-        "time_left": queries.time_left_message(call) if queries.is_open(call) else "",
+        "time_left": queries.time_left_message(call, with_deadline=False)
+        if queries.is_open(call)
+        else "",
         "communes": queries.communes_summary(call),
     }
     if organisation.kind == Kind.FUNDER:

@@ -103,3 +103,44 @@ def test_a_commune_drafts_uploads_and_submits(page, axe_check, browser_errors, o
     assert application.documents.count() == 3
     assert len(mail.outbox) == 1 and mail.outbox[0].attachments
     assert browser_errors == []
+
+
+def test_the_funder_s_call_pages_and_the_hub_s_opinion(page, axe_check, browser_errors, open_call):
+    """The funder's call list, form and call page; the hub's application page and opinion form:
+    no serious or critical axe violation."""
+    from ami.models import HubOpinion
+    from passnum.testing import PASSWORD
+
+    world = open_call
+    application = world.submitted(world.montreuil)
+
+    log_in(page, world.funder_admin.email, PASSWORD)
+    page.goto(f"/organisations/{world.funder.pk}/")
+    page.get_by_role("link", name="Appels à manifestation d'intérêt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Appels à manifestation d'intérêt")
+    axe_check(page)
+    page.get_by_role("link", name="Nouvel appel").click()
+    expect(page.get_by_label("Critères d'évaluation")).to_contain_text("La qualité du diagnostic")
+    axe_check(page)
+    page.goto(f"/ami/{world.funder.pk}/appels/{world.call.pk}/")
+    expect(page.get_by_role("cell", name="3 / 3")).to_be_visible()
+    axe_check(page)
+    screenshot(page, "ami-funder-call")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    log_in(page, world.hub_user.email, PASSWORD)
+    page.goto(f"/ami/{world.hub.pk}/appels/{world.call.pk}/")
+    page.get_by_role("link", name="Montreuil").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Candidature de Montreuil")
+    axe_check(page)
+    page.get_by_role("link", name="Rendre un avis").click()
+    axe_check(page)
+    page.get_by_label("Réservé").check()
+    page.get_by_label("Motivation").fill("Réseau d'opérateurs encore mince.")
+    page.get_by_role("button", name="Enregistrer l'avis").click()
+    expect(page.get_by_text("Avis enregistré.")).to_be_visible()
+    expect(page.get_by_text("Réseau d'opérateurs encore mince.")).to_be_visible()
+    axe_check(page)
+    screenshot(page, "ami-hub-opinion")
+    assert HubOpinion.objects.get(application=application).verdict == "RESERVED"
+    assert browser_errors == []
