@@ -229,6 +229,7 @@ class RankedApplication:
     means: list[Decimal | None] = field(default_factory=list)
     weighted_total: Decimal | None = None
     scorers: int = 0
+    expected: int = 0  # voting members without a declared conflict on it
     rank: int | None = None
     hidden: bool = False  # the viewer declared a conflict on it
 
@@ -269,9 +270,22 @@ def ranking(call: Call, viewer: CommitteeMember | None = None) -> list[RankedApp
         .values_list("application_id", "n")
     )
     hidden_ids = conflicted_application_ids(viewer)
+    voting = CommitteeMember.objects.filter(call=call, is_voting=True).count()
+    conflicts = dict(
+        ConflictDeclaration.objects.filter(
+            member__call=call, member__is_voting=True, has_conflict=True
+        )
+        .values("application_id")
+        .annotate(n=Count("pk"))
+        .values_list("application_id", "n")
+    )
     rows = []
     for application in applications:
-        row = RankedApplication(application, scorers=scorers.get(application.pk, 0))
+        row = RankedApplication(
+            application,
+            scorers=scorers.get(application.pk, 0),
+            expected=voting - conflicts.get(application.pk, 0),
+        )
         total = Decimal(0)
         any_score = False
         for criterion in criteria:

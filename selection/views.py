@@ -376,6 +376,13 @@ def proposal(request: HttpRequest, organisation_id: int, call_id: int) -> HttpRe
             editable=editable,
             proposal=current,
             summary=queries.territory_summary(rows),
+            incomplete=[
+                r
+                for r in rows
+                if r.application.status == "SUBMITTED"
+                and not r.ranked.hidden
+                and r.ranked.scorers < r.ranked.expected
+            ],
             vote=queries.vote_of(call),
         ),
         status=status,

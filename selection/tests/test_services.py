@@ -241,6 +241,7 @@ def test_ranking_means_weighted_totals_scorers_and_shared_ranks():
     assert rows["Montreuil"].means == [Decimal("3.5"), Decimal("3.5")]
     assert rows["Montreuil"].weighted_total == Decimal("10.5")
     assert rows["Montreuil"].scorers == 2
+    assert rows["Montreuil"].expected == 3  # three voting members, no conflict
     assert rows["Ivry-sur-Seine"].weighted_total == Decimal("8.5")
     assert rows["Bobigny"].weighted_total == Decimal("9")
     assert rows["Créteil"].weighted_total == Decimal("9")
@@ -268,6 +269,9 @@ def test_ranking_hides_an_application_from_a_member_with_a_conflict():
     assert hidden.hidden and hidden.weighted_total is None and hidden.rank is None
     assert queries.scores_of_application(montreuil, w.vice) is None
     assert len(queries.scores_of_application(montreuil, w.president)) == 1
+    seen_by_president = {r.application: r for r in queries.ranking(w.call, w.president)}
+    assert seen_by_president[montreuil].expected == 2  # the vice-president's conflict
+    assert seen_by_president[montreuil].scorers == 1
     assert montreuil.pk not in {s.application_id for s in queries.all_scores(w.call, w.vice)}
 
 

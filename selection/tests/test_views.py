@@ -248,6 +248,9 @@ def test_the_chair_builds_and_validates_the_proposal_then_the_admin_records_the_
         {f"include_{montreuil.pk}": "on", f"booklets_{montreuil.pk}": "450", "comment": "Ok"},
     )
     assert Proposal.objects.get().items.get().booklets_planned == 450
+    page = client.get(reverse("selection:proposal", args=args)).content.decode()
+    assert "Toutes les notes ne sont pas encore données" in page
+    assert "Ivry-sur-Seine : 1 membre sur 3 attendus" in page
     client.post(reverse("selection:validate", args=args))
     assert Proposal.objects.get().is_validated
     client.logout()
@@ -397,3 +400,24 @@ def test_empty_states(client):
     assert "—" in ranking
     assert client.get(reverse("selection:decision_pdf", args=args)).status_code == 404
     assert date.today()
+
+
+def test_the_chair_delegates_from_the_committee_screen(client):
+    w = world()
+    args = [w.funder.pk, w.call.pk]
+    login(client, w.president.user)
+    board = client.get(reverse("selection:board", args=args)).content.decode()
+    assert "Déléguer la présidence" in board
+    response = client.post(
+        reverse("selection:delegate", args=args), {"to_member": w.group.pk, "note": "Absence"}
+    )
+    assert response.status_code == 302 and response.url.endswith(f"/appels/{w.call.pk}/")
+    w.group.refresh_from_db()
+    assert w.group.is_chair
+    # The former chair can no longer validate, nor delegate again.
+    assert client.post(reverse("selection:validate", args=args)).status_code == 403
+    assert client.post(reverse("selection:delegate", args=args)).status_code == 403
+    client.logout()
+    login(client, w.admin)
+    history = client.get(reverse("selection:committee", args=args)).content.decode()
+    assert "a délégué la présidence à" in history and "Absence" in history
