@@ -109,7 +109,7 @@ def month_chart(
 ) -> SafeString:
     """Two vertical bars per month (e.g. passes handed out and passes used)."""
     height, base, top_pad = 220, 180, 24
-    slot = 56
+    slot = 72
     width = max(WIDTH, 60 + slot * len(months))
     top = max([max(a, b) for _, a, b in months], default=0) or 1
     body = [

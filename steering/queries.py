@@ -27,6 +27,7 @@ from .models import Figure, HolderStock, Metric, Refresh
 
 SMALL_COUNT = 11  # public page: a count below this is shown as « moins de 11 »
 NOT_FOUND = "Tableau de bord introuvable."
+STATE_METRICS = (Metric.NOW_IN_STOCK, Metric.NOW_DISTRIBUTED)
 
 
 # --- Access -----------------------------------------------------------------------------------
@@ -193,6 +194,10 @@ class OrderCountdown:
     distributed_open: int
 
     @property
+    def days_over(self) -> int:
+        return max(0, -self.days_left)
+
+    @property
     def urgent(self) -> bool:
         return self.days_left <= 30
 
@@ -261,13 +266,16 @@ def build_dashboard(
     months: dict[date, Line] = defaultdict(lambda: Line(label=""))
     for row in rows:
         line = lines[row["territory_id"]]
-        month = months[row["month"]]
         if row["metric"] == Metric.DELAY:
             line.delays[row["bucket"]] += row["value"]
-            month.delays[row["bucket"]] += row["value"]
         else:
             line.counts[row["metric"]] += row["value"]
-            month.counts[row["metric"]] += row["value"]
+        if row["metric"] not in STATE_METRICS:  # flows only: states are not a month's doing
+            month = months[row["month"]]
+            if row["metric"] == Metric.DELAY:
+                month.delays[row["bucket"]] += row["value"]
+            else:
+                month.counts[row["metric"]] += row["value"]
     total = Line(
         label="Total",
         pic_target=programmes[0].pic_target_percent if len(programmes) == 1 else 50,
@@ -381,8 +389,8 @@ def tables(dashboard: Dashboard) -> dict[str, Table]:
             "Part PIC (%)",
             "Objectif PIC (%)",
             "Part QPV (%)",
-            "Part utilisée chez un opérateur associatif privé (%)",
-            "Délai médian remise → utilisation (jours)",
+            "Part associative (%)",
+            "Délai médian (jours)",
         ],
         [
             [
@@ -531,3 +539,68 @@ def public_programmes() -> QuerySet[Programme]:
         .select_related("funder", "steering_refresh")
         .order_by("-starts_on", "name")
     )
+
+
+# --- Slices of one prescriber structure or one operator (live, bounded by their own passes) ---
+
+
+def prescriber_lines(prescriber: Organisation) -> list[Line]:
+    """The passes a prescriber structure holds or handed out, per programme: indexed aggregate
+    queries over its own passes only (``ledger_pass(holder_id, status)``), never the whole
+    ledger. PIC under each programme's rule."""
+    from ledger.models import Pass
+
+    from .services import USED, DaysBetween, pic_q
+
+    passes = Pass.objects.filter(holder=prescriber).order_by()
+    programme_ids = set(passes.values_list("order__programme_id", flat=True).distinct())
+    lines = []
+    for programme in Programme.objects.filter(pk__in=programme_ids).order_by("name"):
+        mine = passes.filter(order__programme=programme)
+        line = Line(label=programme.name, programme=programme)
+        line.pic_target = programme.pic_target_percent
+        handed = mine.filter(distributed_at__isnull=False).aggregate(
+            n=models_count(),
+            pic=models_count(pic_q(programme.pic_rule)),
+            qpv=models_count(Q(beneficiary__lives_in_qpv="oui")),
+        )
+        line.counts[Metric.DISTRIBUTED] = handed["n"]
+        line.counts[Metric.DISTRIBUTED_PIC] = handed["pic"]
+        line.counts[Metric.DISTRIBUTED_QPV] = handed["qpv"]
+        used = mine.filter(status__in=USED)
+        line.counts[Metric.REDEEMED] = used.count()
+        line.counts[Metric.NOW_IN_STOCK] = mine.filter(status="IN_STOCK").count()
+        for row in (
+            used.filter(distributed_at__isnull=False)
+            .values(days=DaysBetween("distributed_at", "redeemed_at"))
+            .annotate(n=models_count())
+        ):
+            line.delays[max(0, row["days"])] += row["n"]
+        lines.append(line)
+    return lines
+
+
+def operator_rows(operator: Organisation) -> list[list]:
+    """Passes the operator accepted, per place and month of redemption (its own redemptions
+    only, through ``ledger_redemption(operator_id)``)."""
+    from ledger.models import Pass
+
+    from .services import USED, month_of
+
+    rows = (
+        Pass.objects.filter(redemption__operator=operator, status__in=USED)
+        .order_by()
+        .values("redemption__place__name", month=month_of("redeemed_at"))
+        .annotate(n=models_count(), paid=models_count(Q(status="REIMBURSED")))
+        .order_by("month", "redemption__place__name")
+    )
+    return [
+        [f"{row['month']:%m/%Y}", row["redemption__place__name"], row["n"], row["paid"]]
+        for row in rows
+    ]
+
+
+def models_count(condition: Q | None = None):
+    from django.db.models import Count
+
+    return Count("pk", filter=condition) if condition is not None else Count("pk")

@@ -29,6 +29,12 @@ urlpatterns = [
         views.hub_export,
         name="hub_export",
     ),
+    path("mes-chiffres/<int:organisation_id>/", views.own_slice, name="slice"),
+    path(
+        "mes-chiffres/<int:organisation_id>/export/<slug:table>.<slug:fmt>",
+        views.slice_export,
+        name="slice_export",
+    ),
     path("statistiques/", views.public, name="public"),
     path("statistiques/<int:programme_id>.<slug:fmt>", views.public_export, name="public_export"),
 ]

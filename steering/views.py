@@ -91,6 +91,8 @@ def home(request: HttpRequest, organisation_id: int) -> HttpResponse:
         return redirect("steering:municipality", organisation.pk)
     if organisation.kind == Kind.HUB:
         return redirect("steering:hub", organisation.pk)
+    if organisation.kind in SLICES:
+        return redirect("steering:slice", organisation.pk)
     if organisation.kind != Kind.FUNDER:
         raise Http404(queries.NOT_FOUND)
     return render(
@@ -214,6 +216,91 @@ def hub_export(request: HttpRequest, organisation_id: int, table: str, fmt: str)
     if dashboard is None:
         raise Http404("Export introuvable.")
     return _export(dashboard, table, fmt, f"hub-{organisation.pk}")
+
+
+# --- Prescriber and operator slices -----------------------------------------------------------
+
+
+def _prescriber_table(organisation: Organisation) -> queries.Table:
+    lines = queries.prescriber_lines(organisation)
+    return queries.Table(
+        "remises",
+        "Pass remis et utilisés, par programme",
+        [
+            "Programme",
+            "Pass en stock",
+            "Remis",
+            "Utilisés",
+            "Taux d'utilisation (%)",
+            "Part PIC (%)",
+            "Part QPV (%)",
+            "Délai médian (jours)",
+        ],
+        [
+            [
+                line.label,
+                line.counts[Metric.NOW_IN_STOCK],
+                line.distributed,
+                line.redeemed,
+                line.use_rate,
+                line.pic_share,
+                line.qpv_share,
+                line.median_delay,
+            ]
+            for line in lines
+        ],
+    )
+
+
+def _operator_table(organisation: Organisation) -> queries.Table:
+    return queries.Table(
+        "encaissements",
+        "Pass acceptés par lieu et par mois",
+        ["Mois", "Lieu", "Pass utilisés", "Dont remboursés"],
+        queries.operator_rows(organisation),
+    )
+
+
+SLICES = {
+    Kind.PRESCRIBER: ("Mes chiffres de distribution", _prescriber_table),
+    Kind.OPERATOR: ("Mes chiffres d'encaissement", _operator_table),
+}
+
+
+def _slice(request: HttpRequest, organisation_id: int):
+    membership = get_membership_or_404(request.user, organisation_id)
+    organisation = membership.organisation
+    if organisation.kind not in SLICES:
+        raise Http404(queries.NOT_FOUND)
+    title, build = SLICES[organisation.kind]
+    return membership, organisation, title, build(organisation)
+
+
+@login_required
+def own_slice(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    membership, organisation, title, table = _slice(request, organisation_id)
+    return render(
+        request,
+        "steering/slice.html",
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "title": title,
+            "table": table,
+            "export_url": "steering:slice_export",
+            "export_key": organisation.pk,
+        },
+    )
+
+
+@login_required
+def slice_export(request: HttpRequest, organisation_id: int, table: str, fmt: str):
+    _, organisation, _, chosen = _slice(request, organisation_id)
+    if fmt not in FORMATS or table != chosen.slug:
+        raise Http404("Export introuvable.")
+    return table_response(
+        fmt, f"{chosen.slug}-{organisation.pk}", chosen.header, chosen.rows, chosen.title
+    )
 
 
 # --- Public ----------------------------------------------------------------------------------

@@ -194,3 +194,35 @@ def test_reimbursed_is_shown_as_coming_without_the_payments_app(client, s, monke
     assert "à venir (contre-paiements)" in html
     rows = _csv(c.get(reverse("steering:programme_export", args=[s.programme.pk, "mois", "csv"])))
     assert {row[5] for row in rows[1:]} == {"à venir"}
+
+
+def test_prescriber_and_operator_see_their_own_slice(client, s):
+    from organisations.models import Membership
+
+    ccas_member = Membership.objects.filter(organisation=s.ccas).first()
+    c = _client(client, ccas_member)
+    assert c.get(reverse("steering:home", args=[s.ccas.pk])).status_code == 302
+    response = c.get(reverse("steering:slice", args=[s.ccas.pk]))
+    assert response.status_code == 200
+    rows = _csv(c.get(reverse("steering:slice_export", args=[s.ccas.pk, "remises", "csv"])))
+    assert rows[1] == [s.programme.name, "2", "8", "4", "50,0", "37,5", "62,5", "3,5"]
+    assert c.get(reverse("steering:slice", args=[s.centre.pk])).status_code == 404
+    url = reverse("steering:slice_export", args=[s.centre.pk, "remises", "csv"])
+    assert c.get(url).status_code == 404
+    url = reverse("steering:slice_export", args=[s.ccas.pk, "encaissements", "csv"])
+    assert c.get(url).status_code == 404
+    assert c.get(reverse("steering:municipality", args=[s.town_a.pk])).status_code == 404
+    c.logout()
+
+    assoc = Organisation.objects.get(name="Association Clic Solidaire")
+    member = Membership.objects.filter(organisation=assoc).first()
+    c = _client(client, member)
+    sheet = read_xlsx(
+        c.get(reverse("steering:slice_export", args=[assoc.pk, "encaissements", "xlsx"])).content
+    )
+    assert sheet[1:] == [
+        ["03/2021", "Lieu Association Clic Solidaire", 3, 0],
+        ["04/2021", "Lieu Association Clic Solidaire", 1, 0],
+    ]
+    assert c.get(reverse("steering:slice", args=[s.ccas.pk])).status_code == 404
+    assert c.get(reverse("steering:programme", args=[s.programme.pk])).status_code == 404
