@@ -5,17 +5,20 @@ Same services as the scan screen (ledger.redemption); same permission helpers as
 
 from datetime import date, datetime
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from api.schemas import ErrorOut
 from journal.services import client_ip
-from operators.models import Place, Service
+from organisations.models import Role
 from organisations.queries import get_writer_membership_or_404
 
 from . import redemption as services
+from .redemption_queries import redemption_context
 
 router = Router()
+
+WRITER_ROLES = (Role.ADMIN, Role.MEMBER)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MISSING_KEY_MESSAGE = (
@@ -169,10 +172,18 @@ def redeem_passes(request: HttpRequest, payload: RedemptionIn):
             "detail": f"En-tête « Idempotency-Key » trop long "
             f"({services.IDEMPOTENCY_KEY_MAX} caractères au plus)."
         }
-    membership = get_writer_membership_or_404(request.user, payload.operator_id)
-    operator = membership.organisation
-    place = Place.objects.filter(pk=payload.place_id).first()
-    service = Service.objects.filter(pk=payload.service_id).first()
+    # One query: the membership (role), the operator and its profile, the place, the service
+    # and a redemption already made with this key (see redemption_queries.redemption_context).
+    context = redemption_context(
+        request.user.pk, payload.operator_id, payload.place_id, payload.service_id, key
+    )
+    if context.role not in WRITER_ROLES:
+        # Not a member (404) or a read-only one (403): the permission helper says so.
+        get_writer_membership_or_404(request.user, payload.operator_id)
+        raise Http404("Organisation introuvable.")  # only if the membership changed meanwhile
+    if context.replay_id is not None:
+        return 201, _redemption_out(services.replayed_outcome(context.replay_id))
+    operator, place, service = context.operator, context.place, context.service
     if place is None or service is None:
         return 422, {
             "detail": "Lieu ou service inconnu.",
@@ -188,6 +199,7 @@ def redeem_passes(request: HttpRequest, payload: RedemptionIn):
             idempotency_key=key,
             by=request.user,
             ip=client_ip(request),
+            replay_checked=True,
         )
     except services.GuessesThrottled as exc:
         return 429, {"detail": str(exc)}

@@ -18,20 +18,21 @@ No journal entry is written for a redemption: the signed REDEEMED PassEvents are
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import formats, timezone
 
 from operators.models import Place, Qualification, Service
 from organisations.models import Organisation
 
-from . import codes
-from .events import record_events
+from . import codes, redemption_queries
+from .events import build_event, record_events, runs
 from .exceptions import LedgerError
 from .models import (
     EventKind,
@@ -326,45 +327,38 @@ def _perimeter_summary(order: Order) -> str:
     return text
 
 
-def _lookup(serial: str, code: str) -> tuple[PassCheck | None, Pass | None, str]:
-    """(refusal, pass, clean serial): the format, check digit, existence and code tests."""
+def _parse(serial: str, code: str) -> tuple[PassCheck | None, str]:
+    """(refusal, clean serial): the format, check digit and missing-code tests (no query)."""
     clean = codes.clean_serial(serial)
     try:
         codes.parse_pass_serial(clean)
     except codes.SerialError as exc:
         reason = MALFORMED_SERIAL if "mal formé" in str(exc) else WRONG_CHECK_DIGIT
-        return PassCheck(clean, False, reason, str(exc)), None, clean
+        return PassCheck(clean, False, reason, str(exc)), clean
     if not codes.normalise_code(code):
-        return (
-            PassCheck(clean, False, MISSING_CODE, "Indiquez le code du pass (10 caractères)."),
-            None,
-            clean,
-        )
-    pass_ = (
-        Pass.objects.filter(serial=clean)
-        .select_related("order", "order__funder")
-        .only(
-            "id",
-            "number",
-            "serial",
-            "status",
-            "order_id",
-            "redeemed_at",
-            "redemption_id",
-            "order__status",
-            "order__key_id",
-            "order__face_value_cents",
-            "order__valid_until",
-            "order__tolerance_days",
-            "order__accept_in_stock",
-            "order__allowed_themes",
-            "order__reference",
-            "order__funder__name",
-        )
-        .first()
-    )
+        return PassCheck(
+            clean, False, MISSING_CODE, "Indiquez le code du pass (10 caractères)."
+        ), clean
+    return None, clean
+
+
+def _match(clean: str, code: str, pass_: Pass | None) -> PassCheck | None:
+    """The existence and code test: None when the pass exists and the code is its own."""
     if pass_ is None or not codes.code_matches(pass_.order.key_id, clean, code):
-        return PassCheck(clean, False, WRONG_CODE, WRONG_CODE_MESSAGE), None, clean
+        return PassCheck(clean, False, WRONG_CODE, WRONG_CODE_MESSAGE)
+    return None
+
+
+def _lookup(serial: str, code: str) -> tuple[PassCheck | None, Pass | None, str]:
+    """(refusal, pass, clean serial): the format, check digit, existence and code tests."""
+    refusal, clean = _parse(serial, code)
+    if refusal is not None:
+        return refusal, None, clean
+    found = redemption_queries.passes_by_serial([clean]).get(clean)
+    pass_ = found[0] if found else None
+    refusal = _match(clean, code, pass_)
+    if refusal is not None:
+        return refusal, None, clean
     return None, pass_, clean
 
 
@@ -382,6 +376,20 @@ def check_pass(
     refusal, pass_, clean = _lookup(serial, code)
     if refusal is not None:
         return refusal
+    return _verdict(clean, pass_, place=place, service=service, today=today, perimeters=_perimeters)
+
+
+def _verdict(
+    clean: str,
+    pass_: Pass,
+    *,
+    place: Place | None,
+    service: Service | None,
+    today: date | None,
+    perimeters: dict[int, bool] | None,
+) -> PassCheck:
+    """The verdict on a pass found with its right code (``perimeters``: None for a plain
+    check, which then shows where the pass may be used)."""
     order = pass_.order
     today = today or timezone.localdate()
     result = PassCheck(
@@ -399,14 +407,14 @@ def check_pass(
     result.reason, result.message = _state_verdict(pass_, order, today)
     if result.reason == VALID and place is not None:
         result.reason, result.message = _context_verdict(
-            order, place=place, service=service, perimeters=_perimeters
+            order, place=place, service=service, perimeters=perimeters
         )
     result.ok = result.reason == VALID
     if result.ok and result.from_stock:
         result.message = (
             "Pass valide (encore en stock chez une structure : il sera signalé au financeur)."
         )
-    if _perimeters is None:  # a plain check shows where the pass may be used
+    if perimeters is None:  # a plain check shows where the pass may be used
         result.perimeter_summary = _perimeter_summary(order)
     return result
 
@@ -470,27 +478,34 @@ def check_passes(
 ) -> list[PassCheck]:
     """Every pass checked in the redemption context (the confirmation screen, and redeem)."""
     check_context(operator, place, service)
-    perimeters: dict[int, bool] = {}
-    results: list[PassCheck] = []
+    parsed: list[tuple[str, str, PassCheck | None]] = []
     seen: set[str] = set()
     for serial, code in items:
         clean = codes.clean_serial(serial)
         if clean in seen:
-            results.append(
-                PassCheck(clean, False, DUPLICATE_PASS, "Ce pass figure deux fois dans la liste.")
+            duplicate = PassCheck(
+                clean, False, DUPLICATE_PASS, "Ce pass figure deux fois dans la liste."
             )
+            parsed.append((clean, code, duplicate))
             continue
         seen.add(clean)
+        refusal, clean = _parse(serial, code)
+        parsed.append((clean, code, refusal))
+    # Every pass with its order, its funder and the perimeter test, in one query.
+    found = redemption_queries.passes_by_serial(
+        [clean for clean, _code, refusal in parsed if refusal is None], place.commune_id
+    )
+    perimeters = {pass_.order_id: inside for pass_, inside in found.values()}
+    results: list[PassCheck] = []
+    for clean, code, refusal in parsed:
+        if refusal is None:
+            pass_ = found.get(clean, (None, False))[0]
+            refusal = _match(clean, code, pass_)
+        if refusal is not None:
+            results.append(refusal)
+            continue
         results.append(
-            check_pass(
-                serial,
-                code,
-                operator=operator,
-                place=place,
-                service=service,
-                today=today,
-                _perimeters=perimeters,
-            )
+            _verdict(clean, pass_, place=place, service=service, today=today, perimeters=perimeters)
         )
     return results
 
@@ -619,16 +634,20 @@ def redeem(
     idempotency_key: str,
     by,
     ip: str | None = None,
+    replay_checked: bool = False,
 ) -> RedemptionOutcome:
     """Redeem all the passes for one service at one place, or none (RedemptionRefused).
 
     ``items`` are (serial, code) pairs; their number must equal ``service.price_in_passes``.
     A retry with the same idempotency key returns the first answer (``replayed=True``).
+    ``replay_checked``: the caller already looked for a redemption with this key (the API reads
+    it with the rest of its context) and found none; the unique constraint still guards a race.
     """
     key = validate_idempotency_key(idempotency_key)
-    existing = _find_replay(operator, key)
-    if existing is not None:
-        return _outcome(existing, replayed=True)
+    if not replay_checked:
+        existing = _find_replay(operator, key)
+        if existing is not None:
+            return _outcome(existing, replayed=True)
     user_id = getattr(by, "pk", None)
     ensure_not_throttled(user_id=user_id, ip=ip)
     items = [(s or "", c or "") for s, c in items if (s or "").strip() or (c or "").strip()]
@@ -667,7 +686,161 @@ def redeem(
     raise _refuse_from_checks(check_passes(operator, place, service, items))
 
 
+def replayed_outcome(redemption_id: int) -> RedemptionOutcome:
+    """The first answer of a redemption, for a retry with the same idempotency key."""
+    return _outcome(Redemption.objects.get(pk=redemption_id), replayed=True)
+
+
 def _redeem_atomically(
+    operator: Organisation,
+    place: Place,
+    service: Service,
+    passes: list[Pass],
+    key: str,
+    by,
+) -> RedemptionOutcome:
+    if connection.vendor == "postgresql":
+        return _redeem_atomically_pg(operator, place, service, passes, key, by)
+    return _redeem_atomically_orm(operator, place, service, passes, key, by)
+
+
+# PostgreSQL: the redemption, the conditional update of its passes and its lines in ONE
+# statement; the update's row count must equal the number of passes (else the caller's
+# transaction rolls back). Same rows and the same constraints as the ORM version below.
+_PG_REDEEM_SQL = (
+    "WITH r AS ("
+    " INSERT INTO ledger_redemption (operator_id, place_id, service_id, idempotency_key,"
+    " pass_count, amount_cents, created_by_id, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    "), u AS ("
+    " UPDATE ledger_pass SET status = 'REDEEMED', redemption_id = (SELECT id FROM r),"
+    " redeemed_at = %s, redeemed_from_stock = (status = 'IN_STOCK')"
+    " WHERE id = ANY(%s::bigint[])"
+    " AND (status = 'DISTRIBUTED' OR (status = 'IN_STOCK' AND id = ANY(%s::bigint[])))"
+    " RETURNING id"
+    "), l AS ("
+    " INSERT INTO ledger_redemptionline (redemption_id, pass_id, amount_cents)"
+    " SELECT (SELECT id FROM r), u.id, x.amount FROM u"
+    " INNER JOIN unnest(%s::bigint[], %s::integer[]) AS x(pass_id, amount) ON x.pass_id = u.id"
+    ") SELECT (SELECT id FROM r), (SELECT count(*) FROM u)"
+)
+_PG_EVENT_COLUMNS = (
+    "created_at",
+    "kind",
+    "order_id",
+    "first_number",
+    "last_number",
+    "pass_count",
+    "to_status",
+    "actor_id",
+    "redemption_id",
+    "reason",
+    "details",
+    "signature",
+)
+_PG_EVENT_INSERT = f"INSERT INTO ledger_passevent ({', '.join(_PG_EVENT_COLUMNS)}) VALUES "  # noqa: S608
+_PG_EVENT_ROW = "(" + ", ".join(["%s"] * (len(_PG_EVENT_COLUMNS) - 2)) + ", %s::jsonb, %s)"
+
+
+def _redeem_atomically_pg(
+    operator: Organisation,
+    place: Place,
+    service: Service,
+    passes: list[Pass],
+    key: str,
+    by,
+) -> RedemptionOutcome:
+    now = timezone.now()
+    amount = sum(p.order.face_value_cents for p in passes)
+    actor_id = getattr(by, "pk", None)
+    ids = [p.pk for p in passes]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _PG_REDEEM_SQL,
+            [
+                operator.pk,
+                place.pk,
+                service.pk,
+                key,
+                len(passes),
+                amount,
+                actor_id,
+                now,
+                now,
+                ids,
+                [p.pk for p in passes if p.order.accept_in_stock],
+                ids,
+                [p.order.face_value_cents for p in passes],
+            ],
+        )
+        redemption_id, updated = cursor.fetchone()
+        if updated != len(passes):
+            raise _Rollback
+        # The signed REDEEMED events (ledger.events signs them), one per run of numbers.
+        by_order: dict[int, list[Pass]] = {}
+        for p in passes:
+            by_order.setdefault(p.order_id, []).append(p)
+        params: list = []
+        for group in by_order.values():
+            order = group[0].order
+            details = json.dumps(
+                {
+                    "place_id": place.pk,
+                    "service_id": service.pk,
+                    "from_stock": [p.serial for p in group if p.status == PassStatus.IN_STOCK],
+                }
+            )
+            for first, last in runs(p.number for p in group):
+                event = build_event(
+                    order,
+                    EventKind.REDEEMED,
+                    first,
+                    last,
+                    to_status=PassStatus.REDEEMED,
+                    actor_id=actor_id,
+                    redemption_id=redemption_id,
+                    created_at=now,
+                )
+                params += [
+                    now,
+                    event.kind,
+                    event.order_id,
+                    first,
+                    last,
+                    event.pass_count,
+                    event.to_status,
+                    actor_id,
+                    redemption_id,
+                    event.reason,
+                    details,
+                    event.signature,
+                ]
+        rows = len(params) // len(_PG_EVENT_COLUMNS)
+        # Only constant fragments in the text; every value is a parameter.
+        sql = _PG_EVENT_INSERT + ", ".join([_PG_EVENT_ROW] * rows)
+        cursor.execute(sql, params)
+    redemption = Redemption(
+        id=redemption_id,
+        operator=operator,
+        place=place,
+        service=service,
+        idempotency_key=key,
+        pass_count=len(passes),
+        amount_cents=amount,
+        created_by_id=actor_id,
+        created_at=now,
+    )
+    redemption._state.adding = False
+    return RedemptionOutcome(
+        redemption,
+        sorted(p.serial for p in passes),
+        amount,
+        sorted(p.serial for p in passes if p.status == PassStatus.IN_STOCK),
+        replayed=False,
+    )
+
+
+def _redeem_atomically_orm(
     operator: Organisation,
     place: Place,
     service: Service,

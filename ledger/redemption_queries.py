@@ -3,17 +3,19 @@ places where a pass can be used (public check page)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db import connection
+from django.db.models import DEFERRED, Count, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from operators.models import Place, Qualification, Service
-from organisations.models import Organisation
+from operators.models import OperatorProfile, Place, Qualification, Service
+from organisations.models import Membership, Organisation
 
-from .models import Order, Redemption, RedemptionLine
+from .models import Order, Pass, Redemption, RedemptionLine
 
 
 def operator_places(operator: Organisation) -> QuerySet[Place]:
@@ -112,3 +114,162 @@ def places_accepting(order: Order, limit: int = 5) -> list[Place]:
         .select_related("commune", "operator")
         .order_by("commune__name", "name", "pk")[:limit]
     )
+
+
+# --------------------------------------------------------------------------- the hot path
+# Redemption over the API is the busiest write of the platform: its reads are two hand-written,
+# parameterised queries (the ORM's query compilation cost more than the database work). They
+# build partial model instances with Model.from_db (any other field is deferred), so the checks
+# in ledger.redemption run unchanged. Portable SQL: PostgreSQL and SQLite.
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands naive UTC datetimes to a raw cursor; PostgreSQL aware ones."""
+    if value is not None and timezone.is_naive(value):
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _from_db(model, names: tuple[str, ...], values):
+    """A model instance with only these fields loaded (the others deferred)."""
+    given = dict(zip(names, values, strict=True))
+    attnames, ordered = [], []
+    for f in model._meta.concrete_fields:
+        attnames.append(f.attname)
+        ordered.append(given.get(f.attname, DEFERRED))
+    return model.from_db(connection.alias, attnames, ordered)
+
+
+_ORDER_FIELDS = (
+    "id",
+    "status",
+    "key_id",
+    "face_value_cents",
+    "valid_until",
+    "tolerance_days",
+    "accept_in_stock",
+    "allowed_themes",
+    "reference",
+    "funder_id",
+)
+_PASS_FIELDS = ("id", "number", "serial", "status", "order_id", "redeemed_at", "redemption_id")
+
+_PASSES_SQL = (
+    "SELECT p.id, p.number, p.serial, p.status, p.order_id, p.redeemed_at, p.redemption_id, "
+    "o.id, o.status, o.key_id, o.face_value_cents, o.valid_until, o.tolerance_days, "
+    "o.accept_in_stock, o.allowed_themes, o.reference, o.funder_id, f.name, "
+    "EXISTS (SELECT 1 FROM {perimeter} op WHERE op.order_id = o.id AND op.commune_id = %s) "
+    "FROM {passes} p INNER JOIN {orders} o ON o.id = p.order_id "
+    "INNER JOIN {organisations} f ON f.id = o.funder_id "
+    "WHERE p.serial IN ({serials})"
+)
+
+
+def passes_by_serial(serials: list[str], commune_id: str | None = None) -> dict[str, tuple]:
+    """{serial: (pass, inside)} for the passes found, in ONE query: each pass with its order
+    and its funder (name) attached, and whether the commune is in the order's perimeter
+    (``inside``; False when no commune is given)."""
+    if not serials:
+        return {}
+    sql = _PASSES_SQL.format(
+        perimeter=Order.perimeter.through._meta.db_table,
+        passes=Pass._meta.db_table,
+        orders=Order._meta.db_table,
+        organisations=Organisation._meta.db_table,
+        serials=", ".join(["%s"] * len(serials)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [commune_id or "", *serials])
+        rows = cursor.fetchall()
+    found: dict[str, tuple] = {}
+    orders: dict[int, Order] = {}
+    for row in rows:
+        order = orders.get(row[7])
+        if order is None:
+            values = list(row[7:17])
+            values[7] = _json(values[7])
+            order = _from_db(Order, _ORDER_FIELDS, values)
+            order.funder = _from_db(Organisation, ("id", "name"), (row[16], row[17]))
+            orders[order.pk] = order
+        values = list(row[0:7])
+        values[5] = _aware(values[5])
+        pass_ = _from_db(Pass, _PASS_FIELDS, values)
+        pass_.order = order
+        found[pass_.serial] = (pass_, bool(row[18]))
+    return found
+
+
+@dataclass
+class RedemptionContext:
+    """What POST /api/v1/redemptions needs before looking at the passes, in ONE query."""
+
+    role: str | None  # None: not an active member of an active organisation
+    operator: Organisation | None
+    place: Place | None
+    service: Service | None
+    replay_id: int | None  # the redemption already made with this idempotency key
+
+
+_PLACE_FIELDS = (
+    "id",
+    "operator_id",
+    "name",
+    "commune_id",
+    "is_active",
+    "accepts_passes",
+    "qualification",
+)
+_SERVICE_FIELDS = ("id", "operator_id", "title", "theme", "is_active", "price_in_passes")
+
+_CONTEXT_SQL = (
+    "SELECT m.role, o.id, o.kind, o.name, o.is_active, op.id, op.qualification, "
+    "pl.id, pl.operator_id, pl.name, pl.commune_id, pl.is_active, pl.accepts_passes, "
+    "pl.qualification, "
+    "s.id, s.operator_id, s.title, s.theme, s.is_active, s.price_in_passes, "
+    "(SELECT r.id FROM {redemptions} r WHERE r.operator_id = o.id AND r.idempotency_key = %s) "
+    "FROM {memberships} m INNER JOIN {organisations} o ON o.id = m.organisation_id "
+    "LEFT OUTER JOIN {profiles} op ON op.organisation_id = o.id "
+    "LEFT OUTER JOIN {places} pl ON pl.id = %s "
+    "LEFT OUTER JOIN {services} s ON s.id = %s "
+    "WHERE m.user_id = %s AND m.organisation_id = %s AND m.is_active = %s AND o.is_active = %s"
+)
+
+
+def redemption_context(
+    user_id: int | None, operator_id: int, place_id: int, service_id: int, idempotency_key: str
+) -> RedemptionContext:
+    """The user's active membership of the operator (role), the operator with its profile, the
+    place and the service (None when unknown, whoever they belong to: the checks tell), and the
+    redemption already made with this key, if any."""
+    nothing = RedemptionContext(None, None, None, None, None)
+    if not user_id:
+        return nothing
+    sql = _CONTEXT_SQL.format(
+        redemptions=Redemption._meta.db_table,
+        memberships=Membership._meta.db_table,
+        organisations=Organisation._meta.db_table,
+        profiles=OperatorProfile._meta.db_table,
+        places=Place._meta.db_table,
+        services=Service._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [idempotency_key, place_id, service_id, user_id, operator_id, True, True]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return nothing
+    operator = _from_db(Organisation, ("id", "kind", "name", "is_active"), row[1:5])
+    profile = None
+    if row[5] is not None:
+        profile = _from_db(OperatorProfile, ("id", "qualification"), row[5:7])
+        profile.organisation_id = operator.pk
+    # The reverse one-to-one, cached (None included): no query when the checks read it.
+    Organisation.operator_profile.related.set_cached_value(operator, profile)
+    place = _from_db(Place, _PLACE_FIELDS, row[7:14]) if row[7] is not None else None
+    service = _from_db(Service, _SERVICE_FIELDS, row[14:20]) if row[14] is not None else None
+    return RedemptionContext(row[0], operator, place, service, row[20])
