@@ -13,10 +13,15 @@ Speed and memory
     object number and file offset of each; the shared objects (fonts, the logo image, the page
     tree, the catalog) are written by save() at the end, with the cross-reference table. Memory
     therefore stays flat: a few dozen bytes of bookkeeping per page, never the pages themselves.
-    QR codes: the segno matrix is drawn as vector rectangles, one per horizontal run of dark
-    modules, in module units under one transformation matrix. The mask pattern is fixed (mask 0,
-    which the QR standard allows; every reader decodes any mask): segno's automatic choice
-    evaluates the 8 masks and costs 5 times more than the rest of the pass put together.
+    QR codes: the mask pattern is fixed (mask 0, which the QR standard allows; every reader
+    decodes any mask): segno's automatic choice evaluates the 8 masks. Even so segno takes 3 ms
+    a code, so _AffineQr builds the module matrix from a few precomputed XORs (a QR code of
+    fixed version, level and mask is an affine function of its data bits; the tests compare it
+    with segno's), and each code is placed on the page as a 1-bit inline image mask (dark
+    modules in black, scaled without interpolation): a 33 × 33 code is 165 bytes.
+    Texts: the operators of a card's texts (and of a cover's) are drawn once through the canvas
+    with placeholders for the serial and the code, captured, and reused for every card by
+    string replacement: ReportLab's drawString (metrics, escaping, encoding) ran 9 times a pass.
     The logo is read once (one ImageReader) and stored once in the PDF (one XObject, drawn on
     every page that shows it).
 
@@ -75,6 +80,9 @@ HOW_TO = (
     "qui le scanne (QR code) ou saisit son numéro et son code."
 )
 PRINT_CHUNK = 2_000  # passes read from the database at a time
+# Placeholders of the card text template (plain ASCII: PDF strings keep them as they are).
+_SERIAL_SLOT = "@@serial@@"
+_CODE_SLOT = "@@code@@"
 
 
 # --- Formats --------------------------------------------------------------------------------
@@ -230,29 +238,107 @@ class StreamingCanvas(rl_canvas.Canvas):
 
 
 def qr_matrix(payload: str) -> tuple:
+    """The module matrix as segno builds it (the reference for the fast encoder below)."""
     return segno.make(payload, error="m", micro=False, mask=QR_MASK).matrix
 
 
-def qr_operators(matrix, x: float, y: float, size: float) -> str:
-    """PDF operators drawing the QR code in the square (x, y, size) including a 4-module quiet
-    zone: one rectangle per horizontal run of dark modules, in module units."""
-    n = len(matrix)
+class _AffineQr:
+    """QR matrices of same-length byte-mode payloads, without running the QR encoder each time.
+
+    With the version, the error level and the mask fixed, a QR code is an affine function of
+    its data bits over GF(2): the data codewords are the payload's bytes, the Reed-Solomon
+    error-correction codewords are GF(2^8)-linear (so GF(2)-linear) in them, the placement is
+    a fixed permutation and the mask, format and version information are fixed XORs. So
+        matrix(p) = matrix(base) XOR (XOR of delta(i, b) for each bit b of byte i where p
+                                       differs from base)
+    where delta(i, b) = matrix(base with bit b of byte i flipped) XOR matrix(base). Each delta
+    is computed once with segno (lazily: only the bits that do vary, about 110 for our payloads;
+    the host never does), then a pass costs a few dozen big-integer XORs instead of the
+    encoder's 3 ms. A matrix is held as one integer: the 1-bit image of the code, row by row,
+    each row padded to whole bytes, 1 = dark module.
+    """
+
+    def __init__(self, base: bytes):
+        qr = segno.make(base, error="m", micro=False, mask=QR_MASK)
+        self.version, self.error = qr.version, qr.error
+        self.size = len(qr.matrix)
+        self.row_bytes = (self.size + 7) // 8
+        self.base = base
+        self.base_value = self._value(qr.matrix)
+        self.deltas: dict[tuple[int, int], int] = {}
+
+    @staticmethod
+    def _value(matrix) -> int:
+        n = len(matrix)
+        pad = -n % 8
+        value = 0
+        for row in matrix:
+            bits = 0
+            for dark in row:
+                bits = (bits << 1) | (1 if dark else 0)
+            value = (value << (n + pad)) | (bits << pad)
+        return value
+
+    def _delta(self, index: int, bit: int) -> int:
+        key = (index, bit)
+        delta = self.deltas.get(key)
+        if delta is None:
+            flipped = bytearray(self.base)
+            flipped[index] ^= 1 << bit
+            qr = segno.make(
+                bytes(flipped),
+                error=self.error,
+                version=self.version,
+                mode="byte",
+                mask=QR_MASK,
+                micro=False,
+                boost_error=False,
+            )
+            delta = self.deltas[key] = self._value(qr.matrix) ^ self.base_value
+        return delta
+
+    def image(self, data: bytes) -> bytes:
+        """The 1-bit image of ``data``'s code (same length as the base)."""
+        value = self.base_value
+        for index, (a, b) in enumerate(zip(data, self.base, strict=True)):
+            diff = a ^ b
+            while diff:
+                low = diff & -diff
+                value ^= self._delta(index, low.bit_length() - 1)
+                diff ^= low
+        return value.to_bytes(self.row_bytes * self.size)
+
+
+_AFFINE_QR: dict[int, _AffineQr] = {}  # by payload length (one per host in practice)
+
+
+def qr_image(payload: str) -> tuple[int, bytes]:
+    """(n, image): the payload's QR code as an n × n 1-bit image (rows padded to whole bytes,
+    1 = dark), the same modules as qr_matrix(payload).
+
+    Pass URLs (ASCII with lower-case letters, so always in byte mode) go through _AffineQr;
+    anything else through segno directly."""
+    data = payload.encode("ascii", "replace")
+    if not payload.isascii() or not any(0x61 <= c <= 0x7A for c in data):
+        matrix = qr_matrix(payload)
+        n = len(matrix)
+        return n, _AffineQr._value(matrix).to_bytes((n + 7) // 8 * n)
+    model = _AFFINE_QR.get(len(data))
+    if model is None:
+        model = _AFFINE_QR[len(data)] = _AffineQr(data)
+    return model.size, model.image(data)
+
+
+def qr_operators(image: bytes, n: int, x: float, y: float, size: float) -> str:
+    """PDF operators drawing the QR code in the square (x, y, size), which includes a 4-module
+    quiet zone: the code's 1-bit image as an inline image mask (dark modules painted in the
+    fill colour, black), scaled without interpolation, hex-encoded in the page stream."""
     module = size / (n + 8)
-    ops = [f"q {module:.4f} 0 0 {-module:.4f} {x + 4 * module:.3f} {y + size - 4 * module:.3f} cm"]
-    append = ops.append
-    for row, line in enumerate(matrix):
-        start = -1
-        for col, dark in enumerate(line):
-            if dark:
-                if start < 0:
-                    start = col
-            elif start >= 0:
-                append(f"{start} {row} {col - start} 1 re")
-                start = -1
-        if start >= 0:
-            append(f"{start} {row} {n - start} 1 re")
-    append("f Q")
-    return "\n".join(ops)
+    side = n * module
+    return (
+        f"q {side:.3f} 0 0 {side:.3f} {x + 4 * module:.3f} {y + 4 * module:.3f} cm\n"
+        f"BI /W {n} /H {n} /IM true /BPC 1 /D [1 0] /F /AHx ID\n{image.hex()}>\nEI Q"
+    )
 
 
 def _logo_reader(order: Order) -> ImageReader | None:
@@ -291,6 +377,8 @@ class _Printer:
         self.text_lines = simpleSplit(order.print_text or "", "Helvetica", 7.5, 120 * mm)[:3]
         self.how_to = simpleSplit(HOW_TO, "Helvetica-Oblique", 6.5, 120 * mm)[:2]
         self.cut_marks = self._cut_mark_operators()
+        self.card_texts = [self._card_text(slot) for slot in range(PASSES_PER_PAGE)]
+        self.cover_texts: dict[int, str] = {}
 
     def _define_logo_form(self) -> None:
         """The logo as one form XObject: stored once, drawn by reference on every page."""
@@ -313,15 +401,27 @@ class _Printer:
         c.restoreState()
 
     def cover(self, booklet_serial: str, passes: int) -> None:
-        c, order = self.canvas, self.order
+        c = self.canvas
         top = PAGE_HEIGHT - 25 * mm
         self._logo(25 * mm, top - 25 * mm, 60 * mm, 25 * mm)
+        text = self.cover_texts.get(passes)
+        if text is None:
+            text = self.cover_texts[passes] = self._cover_text(passes)
+        c.addLiteral(text.replace(_SERIAL_SLOT, booklet_serial, 1))
+        c.showPage()
+
+    def _cover_text(self, passes: int) -> str:
+        """The operators of a cover's texts (booklets of ``passes`` passes), with a placeholder
+        for the booklet serial: drawn once through the canvas, captured (as _card_text)."""
+        c, order = self.canvas, self.order
+        top = PAGE_HEIGHT - 25 * mm
+        mark = len(c._code)
         c.setFont("Helvetica-Bold", 14)
         c.drawString(25 * mm, top - 35 * mm, self.funder)
         c.setFont("Helvetica-Bold", 26)
         c.drawString(25 * mm, top - 60 * mm, self.programme[:40])
         c.setFont("Helvetica", 16)
-        c.drawString(25 * mm, top - 80 * mm, f"Carnet n° {booklet_serial}")
+        c.drawString(25 * mm, top - 80 * mm, f"Carnet n° {_SERIAL_SLOT}")
         c.drawString(
             25 * mm,
             top - 92 * mm,
@@ -336,7 +436,16 @@ class _Printer:
             y -= 13
         c.setFont("Helvetica", 9)
         c.drawString(25 * mm, 20 * mm, f"Commande {order.reference}")
-        c.showPage()
+        return self._captured(mark, _SERIAL_SLOT)
+
+    def _captured(self, mark: int, *slots: str) -> str:
+        """The operators the canvas received since ``mark``, taken back from the page."""
+        c = self.canvas
+        text = "\n".join(c._code[mark:])
+        del c._code[mark:]
+        if any(text.count(slot) != 1 for slot in slots):
+            raise RuntimeError("PDF : gabarit de texte inattendu.")
+        return text
 
     def _cut_mark_operators(self) -> str:
         gap = 1 * mm
@@ -353,30 +462,23 @@ class _Printer:
         ops.append("S Q")
         return "\n".join(ops)
 
-    def card(self, slot: int, serial: str) -> None:
+    def _card_text(self, slot: int) -> str:
+        """The PDF operators of every text of a card in this slot, with placeholders for the
+        serial and the code: drawn once through the canvas (which escapes, encodes and sets
+        the fonts), captured, then reused for every card by string replacement."""
         c = self.canvas
-        code = codes.pass_code(self.order.key_id, serial)
-        x, top = CARD_X, CARD_TOP - slot * CARD_HEIGHT
+        top = CARD_TOP - slot * CARD_HEIGHT
         bottom = top - CARD_HEIGHT
-        qr_x = x + CARD_WIDTH - QR_SIZE - 4 * mm
-        c.addLiteral(
-            qr_operators(
-                qr_matrix(codes.qr_payload(serial, code)),
-                qr_x,
-                bottom + (CARD_HEIGHT - QR_SIZE) / 2,
-                QR_SIZE,
-            )
-        )
-        tx = x + 6 * mm
-        self._logo(tx, top - 14 * mm, 30 * mm, 10 * mm)
+        tx = CARD_X + 6 * mm
+        mark = len(c._code)
         c.setFont("Helvetica-Bold", 9)
         c.drawString(tx + (33 * mm if self.logo else 0), top - 9 * mm, self.funder)
         c.setFont("Helvetica-Bold", 20)
         c.drawString(tx, top - 23 * mm, f"Pass numérique {self.value}")
         c.setFont("Helvetica", 10)
-        c.drawString(tx, top - 30 * mm, f"N° {codes.format_serial(serial)}")
+        c.drawString(tx, top - 30 * mm, f"N° {_SERIAL_SLOT}")
         c.setFont("Courier-Bold", 11)
-        c.drawString(tx + 45 * mm, top - 30 * mm, f"Code : {codes.format_code(code)}")
+        c.drawString(tx + 45 * mm, top - 30 * mm, f"Code : {_CODE_SLOT}")
         c.setFont("Helvetica", 8.5)
         c.drawString(tx, top - 36 * mm, self.valid)
         y = top - 41 * mm
@@ -389,6 +491,22 @@ class _Printer:
         for line in self.how_to:
             c.drawString(tx, y, line)
             y -= 7.5
+        return self._captured(mark, _SERIAL_SLOT, _CODE_SLOT)
+
+    def card(self, slot: int, serial: str) -> None:
+        c = self.canvas
+        code = codes.pass_code(self.order.key_id, serial)
+        top = CARD_TOP - slot * CARD_HEIGHT
+        bottom = top - CARD_HEIGHT
+        qr_x = CARD_X + CARD_WIDTH - QR_SIZE - 4 * mm
+        n, image = qr_image(codes.qr_payload(serial, code))
+        c.addLiteral(qr_operators(image, n, qr_x, bottom + (CARD_HEIGHT - QR_SIZE) / 2, QR_SIZE))
+        self._logo(CARD_X + 6 * mm, top - 14 * mm, 30 * mm, 10 * mm)
+        c.addLiteral(
+            self.card_texts[slot]
+            .replace(_SERIAL_SLOT, codes.format_serial(serial), 1)
+            .replace(_CODE_SLOT, codes.format_code(code), 1)
+        )
 
     def pass_page(self, serials: list[str]) -> None:
         self.canvas.addLiteral(self.cut_marks)
