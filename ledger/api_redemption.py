@@ -5,7 +5,7 @@ Same services as the scan screen (ledger.redemption); same permission helpers as
 
 from datetime import date, datetime
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from api.schemas import ErrorOut
@@ -181,8 +181,6 @@ def redeem_passes(request: HttpRequest, payload: RedemptionIn):
         # Not a member (404) or a read-only one (403): the permission helper says so.
         get_writer_membership_or_404(request.user, payload.operator_id)
         raise Http404("Organisation introuvable.")  # only if the membership changed meanwhile
-    if context.replay_id is not None:
-        return 201, _redemption_out(services.replayed_outcome(context.replay_id))
     operator, place, service = context.operator, context.place, context.service
     if place is None or service is None:
         return 422, {
@@ -190,6 +188,10 @@ def redeem_passes(request: HttpRequest, payload: RedemptionIn):
             "reason": services.PLACE_NOT_YOURS if place is None else services.SERVICE_NOT_YOURS,
             "passes": [],
         }
+    if context.replay_id is not None:  # a retry: the first answer
+        return _json_response(
+            request, _redemption_out(services.replayed_outcome(context.replay_id)), 201
+        )
     try:
         outcome = services.redeem(
             operator=operator,
@@ -210,4 +212,12 @@ def redeem_passes(request: HttpRequest, payload: RedemptionIn):
             "passes": [v.as_dict() for v in exc.passes],
         }
         return (409 if exc.is_conflict else 422), body
-    return 201, _redemption_out(outcome)
+    # Built here rather than by ninja, which would validate it again against RedemptionOut
+    # (the same JSON, documented by the schema above): the hot path of the scanners.
+    return _json_response(request, _redemption_out(outcome), 201)
+
+
+def _json_response(request: HttpRequest, data: dict, status: int) -> HttpResponse:
+    from api.api import api  # api.api mounts this router: imported late
+
+    return api.create_response(request, data, status=status)

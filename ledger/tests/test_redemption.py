@@ -456,3 +456,41 @@ def test_a_place_not_yet_qualified_cannot_redeem():
         )
     assert _Event.objects.count() == events
     assert _Pass.objects.get(pk=p.pk).status == "DISTRIBUTED"
+
+
+def test_one_redemption_over_two_orders_and_two_runs():
+    """Passes of two orders, non-consecutive numbers: a line per pass at its order's value, one
+    signed event per run of numbers within each order, and the ledger verifies."""
+    from ledger.verification import verify_ledger
+
+    order_a, passes_a, org, place, service, user = setup_world(price=3)
+    order_b = factories.order(order_a.programme, booklets=1, face_value_cents=500)
+    passes_b = distribute(
+        list(Pass.objects.filter(order=order_b).select_related("order").order_by("number")[:3])
+    )
+    chosen = [passes_b[2], passes_a[0], passes_b[0]]
+    outcome = r.redeem(
+        operator=org,
+        place=place,
+        service=service,
+        items=[item(p) for p in chosen],
+        idempotency_key="deux-commandes",
+        by=user,
+    )
+    assert outcome.amount_cents == 2000 and outcome.redemption.amount_cents == 2000
+    assert outcome.serials == sorted(p.serial for p in chosen)
+    lines = RedemptionLine.objects.filter(redemption=outcome.redemption)
+    assert sorted(lines.values_list("pass_obj_id", "amount_cents")) == sorted(
+        [(passes_a[0].pk, 1000), (passes_b[0].pk, 500), (passes_b[2].pk, 500)]
+    )
+    events = PassEvent.objects.filter(kind=EventKind.REDEEMED).order_by("order_id", "first_number")
+    assert [(e.order_id, e.first_number, e.last_number) for e in events] == [
+        (order_a.pk, passes_a[0].number, passes_a[0].number),
+        (order_b.pk, passes_b[0].number, passes_b[0].number),
+        (order_b.pk, passes_b[2].number, passes_b[2].number),
+    ]
+    assert {(e.redemption_id, e.actor_id, e.to_status) for e in events} == {
+        (outcome.redemption.pk, user.pk, PassStatus.REDEEMED)
+    }
+    assert Pass.objects.filter(redemption=outcome.redemption).count() == 3
+    assert verify_ledger().ok

@@ -4,7 +4,9 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from api import services as api_services
 from ledger.models import Pass, PassStatus, Redemption
@@ -163,3 +165,39 @@ def test_redeem_throttled_429(world, settings):
     assert bad.status_code == 422
     response = _post(client, _body(org, place, service, [passes[0]]), key="cle-2")
     assert response.status_code == 429
+
+
+def test_redeem_statements(world):
+    """The scanners' hot path: token, context (membership, operator, place, service, replay),
+    passes, then the write. On PostgreSQL the write is one statement for the redemption, its
+    passes and its lines, and one for the signed events."""
+    _, passes, org, place, service, user = world
+    client = _client(user)
+    _post(client, _body(org, place, service, [passes[0]]), key="echauffement")
+    body = _body(org, place, service, [passes[1]])
+    with CaptureQueriesContext(connection) as queries:
+        response = _post(client, body, key="cle-2")
+    assert response.status_code == 201
+    statements = [
+        q["sql"].split(None, 1)[0].upper()
+        for q in queries.captured_queries
+        if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    if connection.vendor == "postgresql":
+        assert statements == ["SELECT", "SELECT", "SELECT", "WITH", "INSERT"]
+    else:
+        assert statements == ["SELECT", "SELECT", "SELECT", "INSERT", "UPDATE", "INSERT", "INSERT"]
+    # Same answer as ninja's schema would give.
+    data = response.json()
+    assert set(data) == {
+        "id",
+        "operator_id",
+        "place_id",
+        "service_id",
+        "pass_count",
+        "amount_cents",
+        "created_at",
+        "passes",
+    }
+    assert data["passes"] == [{"serial": passes[1].serial, "from_stock": False}]
+    assert response["Content-Type"].startswith("application/json")
