@@ -77,6 +77,81 @@ def _setup():
     return order, org, place, service, user, token, passes
 
 
+# CPU time of the processes at work (Linux /proc): gunicorn's workers, the PostgreSQL backends of
+# the throw-away database, and this process (the clients). Unlike the rates, the CPU time per
+# redemption hardly depends on what else the machine runs.
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(entry.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def _backends() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL backend connected to the throw-away database."""
+    import psycopg
+
+    s = connection.settings_dict
+    params = {
+        "dbname": s["NAME"],
+        "user": s.get("USER") or None,
+        "password": s.get("PASSWORD") or None,
+        "host": s.get("HOST") or "127.0.0.1",
+        "port": s.get("PORT") or 5432,
+    }
+    with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {pid: _cpu_seconds(pid) for (pid,) in pids}
+
+
+class _CpuMeter:
+    """CPU seconds used between start() and stop() by some processes and the PG backends."""
+
+    def __init__(self, pids: list[int] | None = None):
+        self.pids = pids or []
+
+    def start(self) -> None:
+        self.own = time.process_time()
+        self.procs = {pid: _cpu_seconds(pid) for pid in self.pids}
+        self.backends = _backends()
+
+    def stop(self) -> dict[str, float]:
+        backends = _backends()
+        return {
+            "clients": time.process_time() - self.own,
+            "gunicorn": sum(_cpu_seconds(pid) - cpu for pid, cpu in self.procs.items()),
+            "postgres": sum(cpu - self.backends.get(pid, 0.0) for pid, cpu in backends.items()),
+        }
+
+
+def _cpu_line(name: str, used: dict[str, float], count: int) -> float:
+    total = sum(used.values())
+    if not count:
+        return 0.0
+    parts = [f"{key} {value / count * 1000:.2f} ms" for key, value in used.items() if value]
+    print(f"CPU par encaissement, {name} : {total / count * 1000:.2f} ms ({', '.join(parts)})")
+    return total / count
+
+
 def _percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -369,9 +444,12 @@ def run() -> None:
     )
     proc = _start_gunicorn(port)
     try:
+        meter = _CpuMeter([proc.pid, *_children(proc.pid)])
+        meter.start()
         count, elapsed, latencies, statuses = _http_side(
             port, token, org, place, service, order, http_passes
         )
+        http_cpu = meter.stop()
     finally:
         proc.terminate()
         try:
@@ -381,11 +459,21 @@ def run() -> None:
     if set(statuses) - {201}:
         print(f"réponses HTTP inattendues : {statuses}")
     http_rate = _line("HTTP (gunicorn, API)", count, elapsed, latencies)
+    meter = _CpuMeter()
+    meter.start()
     raw_count, raw_elapsed, raw_latencies = _raw_side(org, place, service, order, user, raw_passes)
+    raw_cpu = meter.stop()
     raw_rate = _line("SQL brut (16 connexions)", raw_count, raw_elapsed, raw_latencies)
     ratio = http_rate / raw_rate if raw_rate else 0.0
     verdict = "objectif atteint" if ratio >= TARGET_RATIO else "objectif NON atteint"
     print(f"ratio HTTP / SQL brut : {ratio:.2f} ({verdict} : ≥ {TARGET_RATIO:.2f})")
+    per_http = _cpu_line("HTTP", http_cpu, count)
+    per_raw = _cpu_line("SQL brut", raw_cpu, raw_count)
+    if per_http:
+        print(
+            f"ratio des temps CPU SQL brut / HTTP : {per_raw / per_http:.2f} (indicatif : le "
+            "ratio des débits si les deux côtés n'étaient limités que par le processeur)"
+        )
     _in_process(
         token,
         org,
