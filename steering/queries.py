@@ -484,7 +484,41 @@ def tables(dashboard: Dashboard) -> dict[str, Table]:
             for item in dashboard.countdown
         ],
     )
-    return {t.slug: t for t in (funnel, months, stock, countdown)}
+    anct = Table(
+        "anct",
+        "Rapport ANCT par territoire",
+        [
+            "Territoire",
+            "Code INSEE",
+            "Programme",
+            "Pass achetés (alloués au territoire)",
+            "Pass utilisés",
+            "Pass remis",
+            "Pass remis à des publics PIC",
+            "Part PIC (%)",
+            "Règle PIC",
+            "Pass remis à des habitants de QPV",
+            "Part QPV (%)",
+        ],
+        [
+            [
+                line.territory.commune.name,
+                line.territory.commune.insee_code,
+                line.programme.name,
+                line.allocated,
+                line.redeemed,
+                line.distributed,
+                line.counts[Metric.DISTRIBUTED_PIC],
+                line.pic_share,
+                line.programme.get_pic_rule_display(),
+                line.counts[Metric.DISTRIBUTED_QPV],
+                line.qpv_share,
+            ]
+            for line in dashboard.lines
+            if line.territory is not None
+        ],
+    )
+    return {t.slug: t for t in (funnel, months, stock, countdown, anct)}
 
 
 # --- Public statistics ------------------------------------------------------------------------

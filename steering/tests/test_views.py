@@ -67,7 +67,10 @@ def test_exports_parse_back(client, s):
     xlsx = {row[0]: row for row in sheet[1:]}
     assert xlsx["Saint-Denis"][2] == 2 and xlsx["Saint-Denis"][10] == 13
     assert xlsx["Total"][6] == 50.0
-    for table in ("mois", "stock", "validite"):
+    anct = _csv(c.get(reverse("steering:programme_export", args=[s.programme.pk, "anct", "csv"])))
+    assert anct[1][:8] == ["Aubervilliers", "93001", s.programme.name, "10", "4", "8", "3", "37,5"]
+    assert anct[2][9:] == ["0", "0,0"]
+    for table in ("mois", "stock", "validite", "anct"):
         for fmt in ("csv", "xlsx"):
             r = c.get(reverse("steering:programme_export", args=[s.programme.pk, table, fmt]))
             assert r.status_code == 200
