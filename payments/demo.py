@@ -74,7 +74,12 @@ def load(programme: Programme) -> dict:
         Membership.objects.update_or_create(
             user=user,
             organisation=issuer,
-            defaults={"role": Role.MEMBER, "is_finance": True, "is_active": True},
+            defaults={
+                "role": Role.MEMBER,
+                "is_finance": True,
+                "is_active": True,
+                "deactivated_at": None,
+            },
         )
         finance.append((user, _device(user)))
     preparer, validator = finance[0][0], finance[1][0]

@@ -247,12 +247,23 @@ class PaymentLine(models.Model):
 
 
 class PaymentItem(models.Model):
-    line = models.ForeignKey(PaymentLine, on_delete=models.CASCADE, related_name="items")
+    # Indexes: the (line, pass) index serves the line look-ups and the partial unique index the
+    # pass look-ups; no single-column FK index (a run inserts a million items at once).
+    line = models.ForeignKey(
+        PaymentLine, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     redemption_line = models.ForeignKey(
-        "ledger.RedemptionLine", on_delete=models.PROTECT, related_name="payment_items"
+        "ledger.RedemptionLine",
+        on_delete=models.PROTECT,
+        related_name="payment_items",
+        db_index=False,
     )
     pass_obj = models.ForeignKey(
-        "ledger.Pass", on_delete=models.PROTECT, related_name="payment_items", db_column="pass_id"
+        "ledger.Pass",
+        on_delete=models.PROTECT,
+        related_name="payment_items",
+        db_column="pass_id",
+        db_index=False,
     )
     amount_cents = models.PositiveIntegerField("montant (centimes)")
     is_rejected = models.BooleanField("rejeté", default=False)

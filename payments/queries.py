@@ -243,7 +243,7 @@ def _eligible_now(run: PaymentRun, cutoff) -> tuple[int, int]:
           AND NOT EXISTS (
             SELECT 1 FROM {PaymentItem._meta.db_table} i
             JOIN {PaymentLine._meta.db_table} l ON l.id = i.line_id
-            WHERE i.pass_id = p.id AND i.is_rejected = %s AND l.run_id <> %s
+            WHERE i.pass_id = p.id AND NOT i.is_rejected AND l.run_id <> %s
           )
     """  # noqa: S608 - table names from the models
     with connection.cursor() as cursor:
@@ -253,7 +253,6 @@ def _eligible_now(run: PaymentRun, cutoff) -> tuple[int, int]:
                 run.programme_id,
                 PassStatus.REDEEMED,
                 connection.ops.adapt_datetimefield_value(cutoff),
-                False,
                 run.pk,
             ],
         )

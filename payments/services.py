@@ -121,7 +121,7 @@ _ELIGIBLE_FROM = """
 """
 _ELIGIBLE_WHERE = """
     WHERE o.programme_id = %s AND p.status = %s AND p.redeemed_at < %s
-      AND NOT EXISTS (SELECT 1 FROM {i} i WHERE i.pass_id = p.id AND i.is_rejected = %s)
+      AND NOT EXISTS (SELECT 1 FROM {i} i WHERE i.pass_id = p.id AND NOT i.is_rejected)
 """
 
 
@@ -134,24 +134,29 @@ def eligible_by_operator(programme_id: int, cutoff: datetime) -> dict[int, tuple
         + " GROUP BY r.operator_id"
     ).format(**_tables())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [programme_id, PassStatus.REDEEMED, _db_datetime(cutoff), False])
+        cursor.execute(sql, [programme_id, PassStatus.REDEEMED, _db_datetime(cutoff)])
         return {row[0]: (int(row[1]), int(row[2])) for row in cursor.fetchall()}
 
 
-def _insert_items(run: PaymentRun, cutoff: datetime) -> int:
+def _insert_items(run: PaymentRun, cutoff: datetime, line_of: dict[int, int]) -> int:
+    """One INSERT … SELECT for every item of the run. The operator → line mapping is given as an
+    inline VALUES list (integers only): the planner knows its exact size, so it hashes it
+    instead of trusting the statistics of a line table that was empty a moment ago."""
+    mapping = ", ".join(f"({int(op)}, {int(line)})" for op, line in sorted(line_of.items()))
     sql = (
+        f"WITH m(operator_id, line_id) AS (VALUES {mapping}) "
         "INSERT INTO {i} (line_id, redemption_line_id, pass_id, amount_cents, is_rejected) "
-        "SELECT l.id, rl.id, p.id, rl.amount_cents, %s"
+        "SELECT m.line_id, rl.id, p.id, rl.amount_cents, %s"
         + _ELIGIBLE_FROM
-        + " JOIN {l} l ON l.run_id = %s AND l.operator_id = r.operator_id"
+        + " JOIN m ON m.operator_id = r.operator_id"
         + _ELIGIBLE_WHERE
     ).format(**_tables())
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [False, run.pk, run.programme_id, PassStatus.REDEEMED, _db_datetime(cutoff), False],
-        )
-        return cursor.rowcount
+        cursor.execute(sql, [False, run.programme_id, PassStatus.REDEEMED, _db_datetime(cutoff)])
+        if cursor.rowcount >= 0:
+            return cursor.rowcount
+    # Python's sqlite3 gives no row count for a statement that starts with WITH.
+    return PaymentItem.objects.filter(line__run=run).count()
 
 
 def _clear_lines(run: PaymentRun) -> None:
@@ -346,7 +351,10 @@ def prepare_run(
             run.fee_cents += fee
         run.net_cents = run.gross_cents - run.fee_cents
         PaymentLine.objects.bulk_create(lines, batch_size=1000)
-        inserted = _insert_items(run, cutoff) if lines else 0
+        line_of = {line.operator_id: line.pk for line in lines}
+        if lines and None in line_of.values():  # a backend that returns no ids
+            line_of = dict(run.lines.values_list("operator_id", "pk"))
+        inserted = _insert_items(run, cutoff, line_of) if lines else 0
         if inserted != run.pass_count:
             # A redemption of the period landed between the aggregate and the insert.
             raise PaymentError(
