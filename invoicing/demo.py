@@ -1,7 +1,8 @@
 """The invoicing part of the Grand Paris demo (run by ``manage.py demo`` after the ledger and
 payments demos).
 
-- A finance member of the issuer (« facturation.emetteur »), who issues the invoices.
+- The invoices are issued by a finance member of the issuer: the payments demo's first one
+  (« finance@ », who has a TOTP device), or else a member made here (« facturation.emetteur »).
 - The invoice of the demo order (15 500 carnets): value of the passes plus the upstream fee.
   Its statement of account is live; no credit note (its validity is not over).
 - A second, small order whose validity ended a month ago (tolerance included): 5 carnets, one
@@ -32,7 +33,19 @@ EXPIRED_ORDER_TEXT = "Commande pilote terminée (démonstration de l'avoir de fi
 EXPIRED_BOOKLETS = 5
 
 
-def _finance_user(issuer) -> User:
+def _finance_user(issuer) -> tuple[User, bool]:
+    """(the finance user, whether this demo created it)."""
+    existing = (
+        Membership.objects.filter(
+            organisation=issuer, is_finance=True, is_active=True, role__in=[Role.ADMIN, Role.MEMBER]
+        )
+        .exclude(user__email=FINANCE_EMAIL)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        return existing.user, False
     user = User.objects.filter(email=FINANCE_EMAIL).first() or User(email=FINANCE_EMAIL)
     user.first_name, user.last_name, user.is_active = "Fanny", "Facturation", True
     user.set_password(DEMO_PASSWORD)
@@ -47,7 +60,7 @@ def _finance_user(issuer) -> User:
             "deactivated_at": None,
         },
     )
-    return user
+    return user, True
 
 
 def _funder_admin(programme: Programme):
@@ -94,7 +107,7 @@ def load(programme: Programme) -> dict:
     issuer = programme.issuer
     if issuer is None:
         return {}
-    user = _finance_user(issuer)
+    user, created = _finance_user(issuer)
     lines: list[str] = []
     main = (
         Order.objects.filter(programme=programme)
@@ -125,9 +138,10 @@ def load(programme: Programme) -> dict:
             f"Commande terminée {expired.reference} : avoir {note.number} de "
             f"{format_euros(note.amount_cents)} ({note.credited_count} pass non utilisés)."
         )
-    return {
-        "lines": lines,
-        "logins": [
-            DemoLogin("Émetteur (rôle finance : factures et avoirs)", issuer.name, FINANCE_EMAIL)
-        ],
-    }
+    logins = []
+    if created:
+        logins.append(
+            DemoLogin("Émetteur (rôle finance : factures et avoirs)", issuer.name, user.email)
+        )
+    lines.append(f"Factures et avoirs émis par {user.email} (rôle finance de {issuer.name}).")
+    return {"lines": lines, "logins": logins}

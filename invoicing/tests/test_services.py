@@ -239,3 +239,20 @@ def test_credit_note_refused_in_public_accounting_mode():
         pytest.raises(services.InvoicingError, match="rien à créditer"),
     ):
         services.issue_credit_note(order, by=user)
+
+
+def test_an_order_without_issuer_has_neither_invoice_nor_credit_note():
+    programme = factories.programme(payment_mode=Programme.PaymentMode.PUBLIC_ACCOUNTING)
+    Programme.objects.filter(pk=programme.pk).update(issuer=None)
+    programme.refresh_from_db()
+    order = factories.order(programme, booklets=1, valid_until=date(2030, 6, 30))
+    assert order.issuer_id is None
+    user = finance_member(programme.funder).user
+    with pytest.raises(services.InvoicingError, match="pas d'émetteur"):
+        services.issue_invoice(order, by=user)
+    with (
+        time_machine.travel(AFTER_END, tick=False),
+        pytest.raises(services.InvoicingError, match="ni facture ni avoir"),
+    ):
+        services.issue_credit_note(order, by=user)
+    assert not Invoice.objects.exists() and not DocumentSequence.objects.exists()
