@@ -120,3 +120,70 @@ def test_municipality_fills_in_and_submits_its_feedback(
     feedback = ExperienceFeedback.objects.get()
     assert feedback.status == FeedbackStatus.SUBMITTED and feedback.people_reached == 180
     assert browser_errors == []
+
+
+def test_hub_records_a_committee_and_the_funder_a_sharing_meeting(
+    page, axe_check, browser_errors, live_world, media
+):
+    from followup.models import CommitteeAttendance, FollowupCommittee, SharingMeeting
+
+    from .helpers import PDF
+
+    w = live_world
+    log_in(page, w.hub_member.email, PASSWORD)
+    page.goto(f"/suivi/{w.hub.pk}/territoires/{w.territory_a.pk}/")
+    page.get_by_role("link", name="Nouveau comité de suivi").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Nouveau comité de suivi")
+    axe_check(page)
+    page.get_by_label("Date et heure (heure de Paris)").fill("2021-12-07T10:00")
+    page.get_by_label("Lieu").fill("Mairie d'Aubervilliers")
+    page.get_by_label("Ordre du jour").fill("Lancement du déploiement")
+    page.get_by_label(re.compile(r"^Compte rendu\s*:?$")).fill(
+        "<h3>Relevé de décisions</h3><ul><li>Relancer le CCAS</li></ul><script>x()</script>"
+    )
+    page.get_by_label("Compte rendu en PDF (facultatif)").set_input_files(
+        files=[{"name": "cr.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.get_by_role("button", name="Enregistrer le comité").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Comité de suivi du 07/12/2021")
+    expect(page.get_by_role("heading", name="Relevé de décisions")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Télécharger le compte rendu"))).to_be_visible()
+    axe_check(page)
+    page.get_by_role("link", name="Enregistrer les présences").click()
+    axe_check(page)
+    page.get_by_role("checkbox", name=re.compile("^Ville d.Aubervilliers")).check()
+    page.get_by_role("checkbox", name=re.compile("^CCAS d.Aubervilliers")).check()
+    page.get_by_label("Autres personnes présentes (une par ligne)").fill("Mme l'adjointe")
+    page.get_by_role("button", name="Enregistrer les présences").click()
+    expect(page.get_by_text("Mme l'adjointe")).to_be_visible()
+    screenshot(page, "followup-committee")
+    committee = FollowupCommittee.objects.get()
+    assert "script" not in committee.minutes_html and committee.minutes_file
+    assert CommitteeAttendance.objects.count() == 3
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    log_in(page, w.funder_admin.email, PASSWORD)
+    page.goto(f"/suivi/{w.funder.pk}/rencontres/")
+    expect(page.get_by_text("Aucune réunion de partage d'expérience")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("link", name="Nouvelle réunion").click()
+    axe_check(page)
+    page.get_by_label("Thème").fill("Atteindre les publics PIC")
+    page.get_by_label("Date et heure (heure de Paris)").fill("2022-02-10T14:00")
+    page.get_by_label("À distance").check()
+    page.get_by_role("checkbox", name=re.compile("^Aubervilliers")).check()
+    page.get_by_role("checkbox", name=re.compile("^Saint-Denis")).check()
+    page.get_by_role("button", name="Enregistrer la réunion").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Atteindre les publics PIC")
+    page.get_by_role("link", name="Enregistrer les présences").click()
+    page.get_by_role("checkbox", name=re.compile("^Aubervilliers")).check()
+    page.get_by_role("button", name="Enregistrer les présences").click()
+    expect(page.get_by_text("1 présent sur 2 invités")).to_be_visible()
+    axe_check(page)
+    screenshot(page, "followup-meeting")
+    assert SharingMeeting.objects.get().invitees.filter(present=True).count() == 1
+
+    page.goto(f"/suivi/{w.funder.pk}/")
+    axe_check(page)
+    screenshot(page, "followup-territories-funder")
+    assert browser_errors == []
