@@ -335,7 +335,7 @@ def invoice_refusal(order: Order) -> str | None:
 
 PIC, NOT_PIC, UNKNOWN = "pic", "not_pic", "unknown"
 QPV_YES, QPV_NO, QPV_UNKNOWN = "qpv", "not_qpv", "qpv_unknown"
-OUTSIDE = "Hors territoire (pass utilisés depuis le stock du commanditaire)"
+OUTSIDE = "Hors territoire (stock du commanditaire ou structure sans territoire)"
 
 
 def pic_category(rule: str, row: dict) -> str:
@@ -453,7 +453,8 @@ def cofinancing_report(
 
     The territory of a pass is the one that handed it out: its holder when it was used (a
     prescriber structure belongs to its municipality; a municipality is itself). Passes used
-    from another holder's stock (the funder's) fall in « Hors territoire »."""
+    from another holder's stock (the funder's), or held by a municipality that is not a
+    territory of the programme, fall in « Hors territoire »."""
     report = CofinancingReport(programme, start, end)
     territories = {
         t.municipality_id: t

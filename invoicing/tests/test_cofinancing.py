@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from beneficiaries.models import Beneficiary, DiplomaLevel, QpvAnswer
 from core.exports import read_xlsx
-from invoicing.queries import cofinancing_report, eligible_cents
+from invoicing.queries import OUTSIDE, cofinancing_report, eligible_cents
 from journal.models import JournalEntry
 from ledger import custody
 from ledger.models import Pass
@@ -110,7 +110,7 @@ def test_report_hand_computed():
     assert list(by_label) == [
         "Aubervilliers",
         "Saint-Denis",
-        "Hors territoire (pass utilisés depuis le stock du commanditaire)",
+        OUTSIDE,
     ]
     aub = by_label["Aubervilliers"]
     assert (aub.used, aub.value_cents, aub.pic, aub.not_pic, aub.unknown) == (4, 1332, 2, 1, 1)
@@ -121,7 +121,7 @@ def test_report_hand_computed():
         1, 333, 1, 0, 0, 1
     )  # fmt: skip
     assert sd.eligible_cents == 167  # 1,665 € → 1,67 €
-    out = by_label["Hors territoire (pass utilisés depuis le stock du commanditaire)"]
+    out = by_label[OUTSIDE]
     assert (out.used, out.unknown, out.qpv_unknown, out.eligible_cents) == (1, 1, 1, 167)
     total = report.total
     assert (total.used, total.value_cents, total.pic, total.not_pic, total.unknown) == (
