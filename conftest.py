@@ -77,6 +77,9 @@ def page(request, browser, live_server):
     The context's base URL is ``live_server.url``, so ``page.goto("/compte/")`` works. The site's
     CSP stays enforced. On failure, a screenshot is saved in test-artifacts/failures/.
     """
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=browser_helpers.DEFAULT_TIMEOUT_MS)
     context = browser.new_context(base_url=live_server.url, **browser_helpers.CONTEXT_OPTIONS)
     context.set_default_timeout(browser_helpers.DEFAULT_TIMEOUT_MS)
     new_page = context.new_page()

@@ -42,7 +42,10 @@ CONTEXT_OPTIONS = {
     "timezone_id": "Europe/Paris",
     "viewport": {"width": 1280, "height": 800},
 }
-DEFAULT_TIMEOUT_MS = 10_000
+# Generous waiting limits: the 2-core CI machine runs the live server, Chromium and the test in
+# parallel, and htmx polling pages update on their own schedule. These are upper bounds on
+# waiting, never timing assertions.
+DEFAULT_TIMEOUT_MS = 30_000
 
 
 class ChromiumMissing(RuntimeError):
