@@ -315,5 +315,5 @@ def run() -> None:
     )
     print(
         f"ratio du calcul en tâche de fond : {results[SIZES[1]][3] / results[SIZES[0]][3]:.1f} "
-        "(linéaire, hors page)"
+        "(tâche de fond, hors page)"
     )
