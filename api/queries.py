@@ -5,6 +5,8 @@ from django.db import connection
 from django.db.models import F, QuerySet
 from django.http import Http404
 
+from ledger.redemption_queries import hot_cursor
+
 from .models import ApiToken, hash_token, is_well_formed
 
 User = get_user_model()
@@ -37,7 +39,7 @@ def find_token(clear_token: str) -> ApiToken | None:
         return None
     token_hash = hash_token(clear_token)
     loader = _token_loader()
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(loader.sql, [token_hash])
         row = cursor.fetchone()
     if row is None:

@@ -754,7 +754,7 @@ def _redeem_atomically_pg(
     amount = sum(p.order.face_value_cents for p in passes)
     actor_id = getattr(by, "pk", None)
     ids = [p.pk for p in passes]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), redemption_queries.hot_cursor() as cursor:
         cursor.execute(
             _PG_REDEEM_SQL,
             [
