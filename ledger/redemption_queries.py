@@ -141,6 +141,10 @@ def hot_cursor():
         return connection.cursor()
     connection.ensure_connection()
     connection.validate_thread_sharing()
+    if connection.connection.prepare_threshold is None:
+        # None (Django's default) would make psycopg ignore prepare=True. A threshold never
+        # reached prepares only what is asked: Django's client-side cursors never prepare.
+        connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
     raw = _preparing_cursor_class()(connection.connection)
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
@@ -148,6 +152,7 @@ def hot_cursor():
 
 
 _PREPARING_CURSOR = []
+_ONLY_WHEN_ASKED = 2**31 - 1
 
 
 def _preparing_cursor_class():
