@@ -390,7 +390,7 @@ def _in_process(token, org, place, service, order, serials, *, profile: bool) ->
         post(serials[0])  # warm-up: imports, URL resolver, first connection
         with CaptureQueriesContext(connection) as queries:
             post(serials[1])
-        statements = [q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries]
+        statements = [(q["sql"] or "?").split(None, 1)[0].upper() for q in queries.captured_queries]
         print(f"requêtes SQL d'un encaissement : {len(statements)} ({', '.join(statements)})")
         measured = serials[3:]
         start = time.process_time()
