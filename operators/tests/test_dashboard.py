@@ -112,7 +112,7 @@ def test_dashboard_page_shows_french_amounts_members_and_statements_notice(world
     assert "Atelier collectif 2 h" in body
     assert "Camille Martin" in body and "Membre" in body
     assert reverse("organisations:members", args=[world["org"].pk]) in body
-    assert "Relevés : disponibles quand le module de contre-paiement sera en place" in body
+    assert reverse("payments:operator_statements", args=[world["org"].pk]) in body
 
 
 def test_empty_dashboard(world):
