@@ -12,7 +12,7 @@ Idempotent: a second run changes nothing (runs are only made when the programme 
 """
 
 import base64
-import hashlib
+import secrets
 
 from django.test.utils import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -41,11 +41,12 @@ def _user(email: str, first: str, last: str) -> User:
 
 
 def _device(user: User) -> TOTPDevice:
-    """A confirmed TOTP device with a key derived from the e-mail (demo accounts only)."""
-    key = hashlib.sha1(f"passnum-demo-totp:{user.email}".encode()).hexdigest()  # noqa: S324
+    """A confirmed TOTP device with a random key, made once (its key is printed by the demo)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, key=key, confirmed=True)
+        device = TOTPDevice.objects.create(
+            user=user, name=DEVICE_NAME, key=secrets.token_hex(20), confirmed=True
+        )
     return device
 
 
