@@ -11,6 +11,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from beneficiaries.services import create_beneficiary
 from ledger import codes, custody, redemption, services
 from ledger.models import Booklet, Order, Pass, PassStatus
 from operators.models import OperatorProfile, Place, Qualification, Service
@@ -41,6 +42,31 @@ TOWN_CENTRES = {
     "94068": (48.799, 2.494),
     "94080": (48.847, 2.438),
 }
+
+# The people the demo prescribers see (the record's fields; the diagnostic answers below). Four
+# of the seven are PIC publics under the 2020 rule (job seekers below the bac, a young early
+# school leaver), one more under the « up to the bac » rule; two live in a QPV. Each territory
+# starts at a different person, so the PIC and QPV shares differ from one territory to another.
+PROFILES = [
+    {"age_band": "quarante_cinquante_neuf", "social_status": "sans_emploi",
+     "diploma_level": "cap_bep", "job_seeker": True, "lives_in_qpv": "oui"},
+    {"age_band": "dix_huit_vingt_quatre", "social_status": "sans_emploi",
+     "diploma_level": "sans_diplome", "job_seeker": False, "lives_in_qpv": "non"},
+    {"age_band": "soixante_dix_plus", "social_status": "retraite",
+     "diploma_level": "bac_2", "job_seeker": False, "lives_in_qpv": "non"},
+    {"age_band": "vingt_cinq_trente_neuf", "social_status": "sans_emploi",
+     "diploma_level": "bac", "job_seeker": True, "lives_in_qpv": "inconnu"},
+    {"age_band": "vingt_cinq_trente_neuf", "social_status": "sans_emploi",
+     "diploma_level": "sans_diplome", "job_seeker": True, "lives_in_qpv": "oui"},
+    {"age_band": "soixante_soixante_neuf", "social_status": "retraite",
+     "diploma_level": "cap_bep", "job_seeker": False, "lives_in_qpv": "non"},
+    {"age_band": "quarante_cinquante_neuf", "social_status": "en_emploi",
+     "diploma_level": "cap_bep", "job_seeker": True, "lives_in_qpv": "non"},
+]  # fmt: skip
+DIAGNOSTIC = {
+    "device": "1", "connection": "1", "use_device": "1", "email": "0", "attachment": "0",
+    "search": "1", "procedures": "0", "security": "1", "goals": [], "time": "some",
+}  # fmt: skip
 
 SERVICES = [
     ("Atelier démarches en ligne (1 h)", Service.Theme.AIDE_DEMARCHES, 60, 1),
@@ -134,7 +160,9 @@ def load_ledger_demo(programme: Programme, booklets: int = ORDER_BOOKLETS) -> di
     cursor = 0
     stats = {"territories": 0, "to_prescribers": 0, "handed_out": 0, "redeemed": 0, "cancelled": 0}
     sample = None
-    for territory in programme.territories.select_related("municipality", "commune"):
+    for rank, territory in enumerate(
+        programme.territories.select_related("municipality", "commune")
+    ):
         town = territory.municipality
         allocation = max(4, territory.booklets_allocated * booklets // ORDER_BOOKLETS)
         mine = all_booklets[cursor : cursor + allocation]
@@ -168,7 +196,20 @@ def load_ledger_demo(programme: Programme, booklets: int = ORDER_BOOKLETS) -> di
             )
             for start in range(0, len(passes), PASSES_PER_BENEFICIARY):
                 group = passes[start : start + PASSES_PER_BENEFICIARY]
-                custody.hand_out(group, prescriber=prescriber, by=prescriber_user)
+                person = PROFILES[(rank + start // PASSES_PER_BENEFICIARY) % len(PROFILES)]
+                beneficiary = create_beneficiary(
+                    prescriber=prescriber,
+                    by=prescriber_user,
+                    record_data={
+                        **person,
+                        "programme": programme,
+                        "commune": territory.commune,
+                    },
+                    answers=DIAGNOSTIC,
+                )
+                custody.hand_out(
+                    group, prescriber=prescriber, by=prescriber_user, beneficiary=beneficiary
+                )
                 stats["handed_out"] += len(group)
                 # The person uses two of the five passes at a place of their commune.
                 if setups:

@@ -31,6 +31,12 @@ def _svg(chart_id: str, title: str, desc: str, width: int, height: int, body: li
     )
 
 
+def _shown(value, unit: str) -> str:
+    if value is None:
+        return "non disponible"
+    return value if isinstance(value, str) else f"{_number(value)}{unit}"
+
+
 def bar_chart(
     chart_id: str,
     title: str,
@@ -41,8 +47,9 @@ def bar_chart(
     target: float | None = None,
     alert_below: float | None = None,
 ) -> SafeString:
-    """Horizontal bars, one per (label, value); None is drawn as « non disponible »."""
-    values = [v for _, v in items if v is not None]
+    """Horizontal bars, one per (label, value); None is drawn as « non disponible », a text
+    (« sans objet ») as itself, without a bar."""
+    values = [v for _, v in items if isinstance(v, int | float)]
     top = maximum or max(values, default=0) or 1
     plot = WIDTH - LABEL_WIDTH - 90
     height = len(items) * (BAR_HEIGHT + GAP) + GAP + (18 if target is not None else 0)
@@ -59,10 +66,12 @@ def bar_chart(
         )
         if value is None:
             text, width = "non disponible", 0
+        elif isinstance(value, str):
+            text, width = value, 0
         else:
             text, width = f"{_number(value)}{unit}", round(plot * min(value, top) / top)
         css = "steering-bar"
-        if alert_below is not None and value is not None and value < alert_below:
+        if alert_below is not None and isinstance(value, int | float) and value < alert_below:
             css += " steering-bar-alert"
         body.append(
             format_html(
@@ -96,9 +105,7 @@ def bar_chart(
                 u=unit,
             )
         )
-    desc = " ; ".join(
-        f"{label} : {'non disponible' if v is None else _number(v) + unit}" for label, v in items
-    )
+    desc = " ; ".join(f"{label} : {_shown(v, unit)}" for label, v in items)
     if target is not None:
         desc += f" ; objectif {_number(target)}{unit}"
     return _svg(chart_id, title, desc, WIDTH, height, body)

@@ -213,6 +213,12 @@ class Dashboard:
     refreshed_at: datetime | None
     reimbursed_available: bool
     dormant_days: int
+    whole: bool = True  # the programmes' every territory and the funder's own stock
+
+    @property
+    def ordered(self) -> int | str:
+        """Passes ordered; orders are the funder's, so a territory's slice has none of its own."""
+        return self.total.ordered if self.whole else NOT_APPLICABLE
 
     @property
     def alerts(self) -> list[Line]:
@@ -353,12 +359,14 @@ def build_dashboard(
         refreshed_at=refreshed,
         reimbursed_available=payments_available(),
         dormant_days=dormant_days(),
+        whole=whole,
     )
 
 
 # --- Tables (pages and exports) ---------------------------------------------------------------
 
 AVAILABLE_SOON = "à venir"
+NOT_APPLICABLE = "sans objet"
 
 
 @dataclass
@@ -423,7 +431,7 @@ def tables(dashboard: Dashboard) -> dict[str, Table]:
         [
             [
                 line.label,
-                line.ordered,
+                line.ordered if dashboard.whole else NOT_APPLICABLE,
                 line.allocated,
                 line.distributed,
                 line.redeemed,

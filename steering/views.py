@@ -23,7 +23,7 @@ def _charts(dashboard: queries.Dashboard) -> dict:
     total = dashboard.total
     territories = [line for line in dashboard.lines if line.territory is not None]
     funnel = [
-        ("Commandés", total.ordered if dashboard.lines[-1].territory is None else None),
+        ("Commandés", dashboard.ordered),
         ("Alloués aux territoires", sum(line.allocated for line in territories)),
         ("Remis aux bénéficiaires", total.distributed),
         ("Utilisés", total.redeemed),

@@ -30,6 +30,14 @@ def cell(value) -> str:
 
 
 @register.filter
+def cell_kind(value) -> str:
+    """The CSS class of a cell: figures and dates stay on one line and align right, words wrap."""
+    if value is None or isinstance(value, int | float | date):
+        return "num"
+    return "text"
+
+
+@register.filter
 def pct(value) -> str:
     """45.5 → « 45,5 % »; None → « — »."""
     if value is None:

@@ -96,6 +96,10 @@ def test_municipality_sees_only_its_territory(client, s):
     )
     assert [row[0] for row in rows[1:]] == ["Aubervilliers", "Total"]
     assert rows[2][2] == "8"  # the total is its own, not the programme's
+    # Orders are the funder's: a territory's « Commandés » is « sans objet », never 0.
+    assert "Commandés : sans objet" in html
+    months = _csv(c.get(reverse("steering:municipality_export", args=[s.town_a.pk, "mois", "csv"])))
+    assert months[0][1] == "Commandés" and {row[1] for row in months[1:]} == {"sans objet"}
     # Another municipality's figures: 404 everywhere.
     assert c.get(reverse("steering:municipality", args=[s.town_b.pk])).status_code == 404
     for table in ("entonnoir", "stock"):
