@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -507,45 +506,3 @@ def hub_opinion(request: HttpRequest, org_id: int, application_id: int) -> HttpR
             "existing": existing,
         },
     )
-
-
-urlpatterns = [
-    path("<int:org_id>/appels/", call_list, name="calls"),
-    path("<int:org_id>/appels/nouveau/", call_create, name="call_create"),
-    path("<int:org_id>/appels/<int:call_id>/", call_detail, name="call"),
-    path("<int:org_id>/appels/<int:call_id>/modifier/", call_edit, name="call_edit"),
-    path("<int:org_id>/appels/<int:call_id>/publication/", call_publish, name="call_publish"),
-    path("<int:org_id>/appels/<int:call_id>/candidater/", application_start, name="apply"),
-    path("<int:org_id>/candidatures/<int:application_id>/", application_detail, name="application"),
-    path(
-        "<int:org_id>/candidatures/<int:application_id>/dossier/",
-        application_edit,
-        name="application_edit",
-    ),
-    path(
-        "<int:org_id>/candidatures/<int:application_id>/pieces/<int:required_id>/deposer/",
-        document_upload,
-        name="document_upload",
-    ),
-    path(
-        "<int:org_id>/candidatures/<int:application_id>/pieces/<int:document_id>/retirer/",
-        document_remove,
-        name="document_remove",
-    ),
-    path(
-        "<int:org_id>/candidatures/<int:application_id>/pieces/<int:document_id>/telecharger/",
-        document_download,
-        name="document_download",
-    ),
-    path(
-        "<int:org_id>/candidatures/<int:application_id>/deposer/",
-        application_submit,
-        name="application_submit",
-    ),
-    path(
-        "<int:org_id>/candidatures/<int:application_id>/accuse-de-reception.pdf",
-        receipt_pdf,
-        name="receipt",
-    ),
-    path("<int:org_id>/candidatures/<int:application_id>/avis/", hub_opinion, name="hub_opinion"),
-]
