@@ -316,3 +316,17 @@ def test_workspace_links(client, world):
     login(client, world.prescriber_user)
     page = text(client.get(reverse("organisations:detail", args=[world.prescriber.pk])))
     assert "Facturation" not in page
+
+
+def test_the_ledger_order_page_links_to_its_account(client, world):
+    """Each party reaches the order's invoice and statement from the ledger's order page, in its
+    own workspace; a draft has no money yet, hence no link."""
+    for user, org in ((world.funder_member, world.funder), (world.issuer_admin, world.issuer)):
+        login(client, user)
+        page = text(client.get(reverse("ledger:order_detail", args=[world.order.pk])))
+        assert reverse("invoicing:order", args=[org.pk, world.order.pk]) in page
+        assert "Facture, avoir et relevé de compte de la commande" in page
+    draft = factories.order(world.programme, status="DRAFT")
+    login(client, world.funder_member)
+    page = text(client.get(reverse("ledger:order_detail", args=[draft.pk])))
+    assert "relevé de compte de la commande" not in page
