@@ -9,65 +9,28 @@ VAT status of the pass value).
 
 from __future__ import annotations
 
-import io
-from xml.sax.saxutils import escape
-
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
+from core.pdf import BODY, BOLD, HEADING, SMALL, TITLE, build, count, grid, para, safe
 from ledger.templatetags.ledger_money import format_euros
 
 from .models import CreditNote, Invoice
 from .queries import CofinancingReport, Statement
-
-MARGIN = 16 * mm
-BODY = ParagraphStyle("body", fontName="Helvetica", fontSize=10, leading=13)
-SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11)
-BOLD = ParagraphStyle("bold", parent=BODY, fontName="Helvetica-Bold")
-TITLE = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=17, leading=21, spaceAfter=6)
-HEADING = ParagraphStyle(
-    "heading", fontName="Helvetica-Bold", fontSize=12, leading=15, spaceBefore=8, spaceAfter=4
-)
-GRID = TableStyle(
-    [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 9.5),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9.5),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#9aa5b1")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
-    ]
-)
-
-
-def _safe(text: str) -> str:
-    """Standard PDF fonts lack some Unicode characters: use their plain forms."""
-    for char, plain in (("\u202f", " "), ("\u2011", "-"), ("\u2013", "-"), ("\u2212", "-")):
-        text = text.replace(char, plain)
-    return escape(text)
-
-
-def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
-    return Paragraph(_safe(text), style)
 
 
 def _money(cents: int) -> str:
     return format_euros(cents)
 
 
-def _count(n: int) -> str:
-    return f"{n:,}".replace(",", "\u00a0")
-
-
 def _party(title: str, name: str, siret: str, address: str) -> list:
-    lines = [f"<b>{_safe(title)}</b>", _safe(name)]
+    lines = [f"<b>{safe(title)}</b>", safe(name)]
     if address:
-        lines.append(_safe(address))
-    lines.append(_safe(f"SIRET : {siret}" if siret else "SIRET : non renseigné"))
+        lines.append(safe(address))
+    lines.append(safe(f"SIRET : {siret}" if siret else "SIRET : non renseigné"))
     return [Paragraph("<br/>".join(lines), BODY)]
 
 
@@ -85,53 +48,32 @@ def _parties_table(doc) -> Table:
     return table
 
 
-def _build(story: list, *, title: str, author: str, pagesize=A4) -> bytes:
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=pagesize,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=_safe(title),
-        author=_safe(author),
-        lang="fr-FR",
-    )
-    doc.build(story)
-    return buffer.getvalue()
-
-
-def _grid(rows: list[list], widths: list[float]) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(GRID)
-    return table
-
-
 # --- Invoice -----------------------------------------------------------------------------------
 
 
 def render_invoice(invoice: Invoice) -> bytes:
     story: list = [
-        _p(f"Facture n° {invoice.number}", TITLE),
-        _p(f"Date d'émission : {invoice.issued_on:%d/%m/%Y}"),
+        para(f"Facture n° {invoice.number}", TITLE),
+        para(f"Date d'émission : {invoice.issued_on:%d/%m/%Y}"),
         Spacer(1, 4 * mm),
         _parties_table(invoice),
         Spacer(1, 4 * mm),
-        _p(f"Programme : {invoice.programme_name}"),
-        _p(f"Commande : {invoice.order_reference}"),
-        _p(
+        para(f"Programme : {invoice.programme_name}"),
+        para(f"Commande : {invoice.order_reference}"),
+        para(
             "Référence de paiement (n° de mandat) : "
             + (invoice.payment_reference or "à communiquer par le commanditaire")
         ),
-        _p("Détail", HEADING),
+        para("Détail", HEADING),
     ]
     rows: list[list] = [["Désignation", "Quantité", "Prix unitaire HT", "Montant HT"]]
     if invoice.includes_face_value:
         rows.append(
             [
-                _p(f"Valeur faciale des pass numériques de la commande {invoice.order_reference}"),
-                _count(invoice.pass_count),
+                para(
+                    f"Valeur faciale des pass numériques de la commande {invoice.order_reference}"
+                ),
+                count(invoice.pass_count),
                 _money(invoice.face_value_cents),
                 _money(invoice.face_value_total_cents),
             ]
@@ -139,7 +81,7 @@ def render_invoice(invoice: Invoice) -> bytes:
     percent = f"{invoice.fee_basis_points / 100:.2f}".replace(".", ",").rstrip("0").rstrip(",")
     rows.append(
         [
-            _p(
+            para(
                 f"Frais contributifs amont : {percent} % de la valeur commandée "
                 f"({_money(invoice.fee_base_cents)}), arrondis au centime le plus proche"
             ),
@@ -149,32 +91,32 @@ def render_invoice(invoice: Invoice) -> bytes:
         ]
     )
     rows.append(["", "", "Total HT", _money(invoice.total_cents)])
-    table = _grid(rows, [86 * mm, 22 * mm, 34 * mm, 34 * mm])
+    table = grid(rows, [86 * mm, 22 * mm, 34 * mm, 34 * mm])
     table.setStyle(TableStyle([("FONT", (2, -1), (-1, -1), "Helvetica-Bold", 9.5)]))
     story += [table, Spacer(1, 5 * mm)]
-    story.append(_p("Montants exprimés hors taxes (HT)."))
+    story.append(para("Montants exprimés hors taxes (HT)."))
     if not invoice.includes_face_value:
         story.append(
-            _p(
+            para(
                 "La valeur des pass n'est pas facturée : le commanditaire paie lui-même les "
                 "opérateurs, par son comptable public."
             )
         )
     else:
         story.append(
-            _p(
+            para(
                 "Les pass non utilisés à la fin de leur validité (tolérance comprise) donnent "
                 "lieu à un avoir sur la base de leur seule valeur faciale, après un état "
                 "contradictoire signé par les deux parties."
             )
         )
     story.append(
-        _p(
+        para(
             f"À rappeler lors du paiement : facture {invoice.number}, commande "
             f"{invoice.order_reference}."
         )  # fmt: skip
     )
-    return _build(story, title=f"Facture {invoice.number}", author=invoice.issuer_name)
+    return build(story, title=f"Facture {invoice.number}", author=invoice.issuer_name)
 
 
 # --- Credit note -------------------------------------------------------------------------------
@@ -182,48 +124,48 @@ def render_invoice(invoice: Invoice) -> bytes:
 
 def render_credit_note(note: CreditNote) -> bytes:
     story: list = [
-        _p(f"Avoir n° {note.number}", TITLE),
-        _p(f"Date d'émission : {note.issued_on:%d/%m/%Y}"),
-        _p(
+        para(f"Avoir n° {note.number}", TITLE),
+        para(f"Date d'émission : {note.issued_on:%d/%m/%Y}"),
+        para(
             f"Se rapporte à la facture n° {note.invoice.number} du "
             f"{note.invoice.issued_on:%d/%m/%Y}"
         ),  # fmt: skip
         Spacer(1, 4 * mm),
         _parties_table(note),
         Spacer(1, 4 * mm),
-        _p(f"Programme : {note.programme_name}"),
-        _p(f"Commande : {note.order_reference}"),
-        _p(f"Fin de validité, tolérance comprise : {note.redeemable_until:%d/%m/%Y}"),
-        _p("Détail", HEADING),
+        para(f"Programme : {note.programme_name}"),
+        para(f"Commande : {note.order_reference}"),
+        para(f"Fin de validité, tolérance comprise : {note.redeemable_until:%d/%m/%Y}"),
+        para("Détail", HEADING),
     ]
     rows = [
         ["Désignation", "Quantité", "Prix unitaire HT", "Montant HT"],
         [
-            _p("Pass expirés sans avoir été utilisés"),
-            _count(note.expired_count),
+            para("Pass expirés sans avoir été utilisés"),
+            count(note.expired_count),
             _money(note.face_value_cents),
             _money(note.expired_count * note.face_value_cents),
         ],
         [
-            _p("Pass annulés (perdus, volés, détruits ou bloqués), jamais utilisés"),
-            _count(note.cancelled_count),
+            para("Pass annulés (perdus, volés, détruits ou bloqués), jamais utilisés"),
+            count(note.cancelled_count),
             _money(note.face_value_cents),
             _money(note.cancelled_count * note.face_value_cents),
         ],
         ["", "", "Total de l'avoir HT", _money(note.amount_cents)],
     ]
-    table = _grid(rows, [86 * mm, 22 * mm, 34 * mm, 34 * mm])
+    table = grid(rows, [86 * mm, 22 * mm, 34 * mm, 34 * mm])
     table.setStyle(TableStyle([("FONT", (2, -1), (-1, -1), "Helvetica-Bold", 9.5)]))
     story += [
         table,
         Spacer(1, 5 * mm),
-        _p(
+        para(
             "Avoir établi sur la base de la seule valeur faciale des pass non utilisés ; les "
             "frais contributifs amont ne sont pas crédités. Montants hors taxes (HT). Les "
             "chiffres sont ceux de l'état contradictoire de la commande."
         ),
     ]
-    return _build(story, title=f"Avoir {note.number}", author=note.issuer_name)
+    return build(story, title=f"Avoir {note.number}", author=note.issuer_name)
 
 
 # --- État contradictoire -----------------------------------------------------------------------
@@ -231,13 +173,13 @@ def render_credit_note(note: CreditNote) -> bytes:
 
 def _signature_block(title: str, name: str) -> list:
     return [
-        Paragraph(f"<b>{_safe(title)}</b><br/>{_safe(name)}", BODY),
+        Paragraph(f"<b>{safe(title)}</b><br/>{safe(name)}", BODY),
         Spacer(1, 3 * mm),
-        _p("Nom et qualité du signataire :", SMALL),
+        para("Nom et qualité du signataire :", SMALL),
         Spacer(1, 7 * mm),
-        _p("Date :", SMALL),
+        para("Date :", SMALL),
         Spacer(1, 7 * mm),
-        _p("Signature :", SMALL),
+        para("Signature :", SMALL),
         Spacer(1, 22 * mm),
     ]
 
@@ -262,39 +204,39 @@ def render_contradictory_statement(statement: Statement) -> bytes:
         credited = expired + cancelled
     issuer = order.issuer.name if order.issuer_id else "—"
     story: list = [
-        _p("État contradictoire de fin de validité", TITLE),
-        _p(f"Commande {order.reference} — {order.programme.name}", BOLD),
-        _p(
+        para("État contradictoire de fin de validité", TITLE),
+        para(f"Commande {order.reference} — {order.programme.name}", BOLD),
+        para(
             f"Entre {issuer} (émetteur) et {order.funder.name} (commanditaire). Pass valables "
             f"jusqu'au {order.valid_until:%d/%m/%Y}, acceptés jusqu'au "
             f"{order.redeemable_until:%d/%m/%Y} (tolérance de {order.tolerance_days} jours)."
         ),
-        _p(
+        para(
             f"Chiffres arrêtés par l'avoir n° {note.number} du {note.issued_on:%d/%m/%Y}."
             if note
             else f"Chiffres du registre au {now:%d/%m/%Y à %H:%M} (avant l'émission de l'avoir)."
         ),
-        _p("Chiffres de la commande", HEADING),
+        para("Chiffres de la commande", HEADING),
     ]
     rows = [
         ["", "Pass", "Valeur faciale"],
-        ["Pass commandés", _count(order.pass_count), _money(order.face_value_total_cents)],
-        ["Pass utilisés (encaissés par les opérateurs)", _count(used), _money(used * face)],
-        ["   dont remboursés aux opérateurs", _count(reimbursed), _money(reimbursed_cents)],
-        ["Pass expirés, jamais utilisés", _count(expired), _money(expired * face)],
-        ["Pass annulés, jamais utilisés", _count(cancelled), _money(cancelled * face)],
-        ["Pass non utilisés, à créditer", _count(credited), _money(credited * face)],
+        ["Pass commandés", count(order.pass_count), _money(order.face_value_total_cents)],
+        ["Pass utilisés (encaissés par les opérateurs)", count(used), _money(used * face)],
+        ["   dont remboursés aux opérateurs", count(reimbursed), _money(reimbursed_cents)],
+        ["Pass expirés, jamais utilisés", count(expired), _money(expired * face)],
+        ["Pass annulés, jamais utilisés", count(cancelled), _money(cancelled * face)],
+        ["Pass non utilisés, à créditer", count(credited), _money(credited * face)],
     ]
-    story.append(_grid(rows, [100 * mm, 30 * mm, 46 * mm]))
+    story.append(grid(rows, [100 * mm, 30 * mm, 46 * mm]))
     story.append(Spacer(1, 3 * mm))
     story.append(
-        _p(
-            f"Contrôle : {_count(used)} utilisés + {_count(credited)} non utilisés = "
-            f"{_count(used + credited)} pass pour {_count(order.pass_count)} commandés."
+        para(
+            f"Contrôle : {count(used)} utilisés + {count(credited)} non utilisés = "
+            f"{count(used + credited)} pass pour {count(order.pass_count)} commandés."
         )
     )
     if invoice is not None:
-        story.append(_p("Facture et avoir", HEADING))
+        story.append(para("Facture et avoir", HEADING))
         money_rows = [
             ["", "Montant HT"],
             [
@@ -312,10 +254,10 @@ def render_contradictory_statement(statement: Statement) -> bytes:
                 ),
             ],
         ]
-        story.append(_grid(money_rows, [130 * mm, 46 * mm]))
+        story.append(grid(money_rows, [130 * mm, 46 * mm]))
     story += [
         Spacer(1, 6 * mm),
-        _p(
+        para(
             "Les deux parties reconnaissent l'exactitude des chiffres ci-dessus, tirés du "
             "registre des pass de la plateforme."
         ),
@@ -340,7 +282,7 @@ def render_contradictory_statement(statement: Statement) -> bytes:
         )
     )
     story.append(signatures)
-    return _build(story, title=f"État contradictoire {order.reference}", author=order.funder.name)
+    return build(story, title=f"État contradictoire {order.reference}", author=order.funder.name)
 
 
 # --- Co-financing report -----------------------------------------------------------------------
@@ -350,16 +292,16 @@ def render_cofinancing(report: CofinancingReport) -> bytes:
     programme = report.programme
     total = report.total
     story: list = [
-        _p("Cofinancement de l'État — pass numériques utilisés", TITLE),
-        _p(f"{programme.name} — {programme.funder.name}", BOLD),
-        _p(f"Période : pass utilisés {report.period_label}."),
-        _p(
+        para("Cofinancement de l'État — pass numériques utilisés", TITLE),
+        para(f"{programme.name} — {programme.funder.name}", BOLD),
+        para(f"Période : pass utilisés {report.period_label}."),
+        para(
             f"Règle PIC du programme : {programme.get_pic_rule_display()}. Objectif : "
             f"{programme.pic_target_percent} % des pass à des publics PIC. Part atteinte : "
             f"{str(total.pic_share).replace('.', ',')} % — objectif "
             f"{'atteint' if report.target_met else 'non atteint'}."
         ),
-        _p(
+        para(
             "Montant éligible : 50 % de la valeur des pass utilisés, arrondi au centime "
             "supérieur à partir du demi-centime ; « non renseigné » : pass utilisés sans "
             "bénéficiaire enregistré ou dont le niveau de diplôme n'est pas communiqué.",
@@ -381,23 +323,23 @@ def render_cofinancing(report: CofinancingReport) -> bytes:
 
     def line(row, bold=False) -> list:
         return [
-            Paragraph(_safe(row.label), BOLD if bold else SMALL),
-            _count(row.used),
+            Paragraph(safe(row.label), BOLD if bold else SMALL),
+            count(row.used),
             _money(row.value_cents),
-            _count(row.pic),
-            _count(row.not_pic),
-            _count(row.unknown),
+            count(row.pic),
+            count(row.not_pic),
+            count(row.unknown),
             f"{str(row.pic_share).replace('.', ',')} %",
-            _count(row.qpv),
+            count(row.qpv),
             _money(row.eligible_cents),
         ]
 
     rows = [header] + [line(r) for r in report.rows] + [line(total, bold=True)]
     widths = [70 * mm, 20 * mm, 30 * mm, 18 * mm, 20 * mm, 20 * mm, 20 * mm, 18 * mm, 33 * mm]
-    story.append(_grid(rows, widths))
+    story.append(grid(rows, widths))
     if not report.rows:
-        story.append(_p("Aucun pass utilisé sur cette période."))
-    return _build(
+        story.append(para("Aucun pass utilisé sur cette période."))
+    return build(
         story,
         title=f"Cofinancement {programme.name}",
         author=programme.funder.name,
