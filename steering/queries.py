@@ -44,6 +44,23 @@ def programme_for_funder_or_404(user, programme_id: int) -> tuple[Programme, Any
     return programme, membership
 
 
+def territory_for_user_or_404(user, territory_id: int) -> Territory:
+    """A territory for a member (any role, read-only included) of its programme's funder, of
+    its municipality or of its programme's hub; 404 for anyone else."""
+    territory = (
+        Territory.objects.select_related("programme__funder", "commune", "municipality")
+        .filter(pk=territory_id)
+        .first()
+    )
+    if territory is None:
+        raise Http404(NOT_FOUND)
+    programme = territory.programme
+    for organisation_id in (programme.funder_id, territory.municipality_id, programme.hub_id):
+        if organisation_id and get_membership(user, organisation_id) is not None:
+            return territory
+    raise Http404(NOT_FOUND)
+
+
 def funder_programmes(funder: Organisation) -> QuerySet[Programme]:
     return Programme.objects.filter(funder=funder).order_by("-starts_on", "name")
 

@@ -29,6 +29,11 @@ urlpatterns = [
         views.hub_export,
         name="hub_export",
     ),
+    path(
+        "territoire/<int:territory_id>/rapport.pdf",
+        views.territory_report,
+        name="territory_report",
+    ),
     path("mes-chiffres/<int:organisation_id>/", views.own_slice, name="slice"),
     path(
         "mes-chiffres/<int:organisation_id>/export/<slug:table>.<slug:fmt>",

@@ -13,7 +13,7 @@ from organisations.models import Organisation, Role
 from organisations.queries import get_membership_or_404
 from programmes.models import Programme
 
-from . import charts, queries, services
+from . import charts, queries, report, services
 from .models import Metric
 
 Kind = Organisation.Kind
@@ -216,6 +216,19 @@ def hub_export(request: HttpRequest, organisation_id: int, table: str, fmt: str)
     if dashboard is None:
         raise Http404("Export introuvable.")
     return _export(dashboard, table, fmt, f"hub-{organisation.pk}")
+
+
+# --- Evaluation report of a territory -------------------------------------------------------
+
+
+@login_required
+def territory_report(request: HttpRequest, territory_id: int) -> HttpResponse:
+    """« Rapport d'évaluation du territoire » (PDF), for the programme's funder, the
+    territory's municipality and the programme's hub."""
+    territory = queries.territory_for_user_or_404(request.user, territory_id)
+    response = HttpResponse(report.territory_report(territory), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.filename(territory)}"'
+    return response
 
 
 # --- Prescriber and operator slices -----------------------------------------------------------
