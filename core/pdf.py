@@ -46,12 +46,17 @@ GRID = TableStyle(
 PLAIN_FORMS = (("\u202f", " "), ("\u2011", "-"), ("\u2013", "-"), ("\u2212", "-"))
 
 
+def plain(text: str) -> str:
+    """Text the standard fonts can draw (a table cell drawn as a string)."""
+    text = str(text)
+    for char, form in PLAIN_FORMS:
+        text = text.replace(char, form)
+    return text
+
+
 def safe(text: str) -> str:
     """Text ready for a ReportLab ``Paragraph``: plain forms, then XML-escaped."""
-    text = str(text)
-    for char, plain in PLAIN_FORMS:
-        text = text.replace(char, plain)
-    return escape(text)
+    return escape(plain(text))
 
 
 def para(text: str, style: ParagraphStyle = BODY) -> Paragraph:
@@ -72,12 +77,15 @@ def grid(rows: list[list], widths: list[float], style: list | None = None) -> Ta
     return table
 
 
+def _cell(value):
+    if not isinstance(value, str):
+        return value
+    return Paragraph(safe(value), SMALL) if len(value) > 24 else plain(value)
+
+
 def header_table(header: list[str], rows: list[list], widths: list[float]) -> Table:
     """``grid`` with a header of plain strings and cells that may be long texts (wrapped)."""
-    cells = [
-        [Paragraph(safe(c), SMALL) if isinstance(c, str) and len(c) > 24 else c for c in row]
-        for row in rows
-    ]
+    cells = [[_cell(c) for c in row] for row in rows]
     return grid([[Paragraph(f"<b>{safe(h)}</b>", SMALL) for h in header], *cells], widths)
 
 
@@ -95,7 +103,7 @@ class _Blocks(HTMLParser):
 
     def flush(self) -> None:
         text = " ".join("".join(self.current).split())
-        if text and text != "•":
+        if text and text != "-":
             self.blocks.append(text)
         self.current = []
 
@@ -103,7 +111,7 @@ class _Blocks(HTMLParser):
         if tag in self.BLOCKS or tag == "br":
             self.flush()
         if tag == "li":
-            self.current.append("• ")
+            self.current.append("- ")
         if tag == "tr":
             self.cells = 0
         if tag in ("td", "th"):
@@ -120,7 +128,7 @@ class _Blocks(HTMLParser):
 
 
 def html_paragraphs(html: str) -> list[str]:
-    """The text of (sanitised) HTML as plain paragraphs, list items prefixed with « • »,
+    """The text of (sanitised) HTML as plain paragraphs, list items prefixed with « - »,
     table cells separated by « | ». Markup is dropped: escape the result (``para``)."""
     parser = _Blocks()
     parser.feed(html or "")

@@ -1,6 +1,7 @@
 """In Chromium: the funder's, the municipality's and the hub's dashboards and the public
 statistics page render, with their SVG charts, and axe-core finds no serious or critical
-violation; the funder follows « Réallouer » to the custody reallocation screen."""
+violation; the funder follows « Réallouer » to the custody reallocation screen; the
+municipality downloads its territory's evaluation report (PDF)."""
 
 import pytest
 import time_machine
@@ -55,6 +56,13 @@ def test_dashboards_render_accessibly(page, axe_check, browser_errors, scenario)
     expect(page.get_by_text("Saint-Denis")).to_have_count(0)
     axe_check(page)
     screenshot(page, "steering-municipality")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Rapport d'évaluation — Aubervilliers (PDF)").click()
+    assert download.value.suggested_filename == (
+        f"rapport-evaluation-aubervilliers-{s.programme.pk}.pdf"
+    )
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
 
     page.context.clear_cookies()
     log_in(page, s.hub_member.user.email, PASSWORD)
