@@ -9,11 +9,13 @@ ReportLab's ``Paragraph`` reads a small XML markup: every text given to it goes 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from html.parser import HTMLParser
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -23,6 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 MARGIN = 16 * mm
 BODY = ParagraphStyle("body", fontName="Helvetica", fontSize=10, leading=13)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11)
+SMALL_RIGHT = ParagraphStyle("small_right", parent=SMALL, alignment=TA_RIGHT)
 BOLD = ParagraphStyle("bold", parent=BODY, fontName="Helvetica-Bold")
 TITLE = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=17, leading=21, spaceAfter=6)
 HEADING = ParagraphStyle(
@@ -77,15 +80,20 @@ def grid(rows: list[list], widths: list[float], style: list | None = None) -> Ta
     return table
 
 
-def _cell(value):
+NUMBER = re.compile(r"[\d\s,.:/%—-]*\d[\d\s,.:/%—-]*(?: jours?)?")
+
+
+def _cell(value, column: int):
+    """A string cell as a wrapped paragraph; numbers, dates and counts right-aligned."""
     if not isinstance(value, str):
         return value
-    return Paragraph(safe(value), SMALL) if len(value) > 24 else plain(value)
+    numeric = column > 0 and NUMBER.fullmatch(value) is not None
+    return Paragraph(safe(value), SMALL_RIGHT if numeric else SMALL)
 
 
 def header_table(header: list[str], rows: list[list], widths: list[float]) -> Table:
-    """``grid`` with a header of plain strings and cells that may be long texts (wrapped)."""
-    cells = [[_cell(c) for c in row] for row in rows]
+    """``grid`` with a header row of plain strings; text cells wrap within their column."""
+    cells = [[_cell(c, i) for i, c in enumerate(row)] for row in rows]
     return grid([[Paragraph(f"<b>{safe(h)}</b>", SMALL) for h in header], *cells], widths)
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.text import slugify
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Spacer
+from reportlab.platypus import CondPageBreak, KeepTogether, Spacer
 
 from core.pdf import (
     BOLD,
@@ -455,7 +455,7 @@ def render(data: ReportData) -> bytes:
     story = _identity(data)
     for section in (_figures, _months, _stock, _countdown):
         story += section(data)
-    story.append(Spacer(1, 4 * mm))
+    story.append(CondPageBreak(90 * mm))
     story.append(para("Suivi du territoire", TITLE))
     for section in (_referents, _trainings, _committees, _feedback, _meetings):
         story += section(data)
