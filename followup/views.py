@@ -11,9 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, table_response
+from core.forms_flow import form_page
 from organisations.models import Membership, Organisation, Role
 
 from . import queries, services
@@ -62,6 +64,11 @@ def _int(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+def _form_page(request: HttpRequest, form, action, **kwargs) -> HttpResponse:
+    """``core.forms_flow.form_page`` with this app's refusal and invalid-form message."""
+    return form_page(request, form, action, errors=FollowupError, invalid=ERROR_MESSAGE, **kwargs)
 
 
 def _minutes_input(form) -> MinutesInput:
@@ -224,29 +231,24 @@ def referents(request: HttpRequest, organisation_id: int, pk: int) -> HttpRespon
         candidates=candidates,
         initial={"referents": [u.pk for u in queries.referents_of(territory)]},
     )
-    error = ""
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.set_referents(
-                    territory,
-                    form.cleaned_data["referents"],
-                    by=request.user,
-                    organisation=membership.organisation,
-                    request=request,
-                )
-            except FollowupError as exc:
-                error = str(exc)
-            else:
-                messages.success(request, "Les référents du territoire sont enregistrés.")
-                return redirect("followup:territory", membership.organisation_id, territory.pk)
-        else:
-            error = ERROR_MESSAGE
-    return render(
+
+    def save(data: dict) -> None:
+        services.set_referents(
+            territory,
+            data["referents"],
+            by=request.user,
+            organisation=membership.organisation,
+            request=request,
+        )
+
+    return _form_page(
         request,
-        "followup/referents.html",
-        _ctx(membership, territory=territory, form=form, error=error),
-        status=400 if error else 200,
+        form,
+        save,
+        success="Les référents du territoire sont enregistrés.",
+        redirect_to=reverse("followup:territory", args=[membership.organisation_id, territory.pk]),
+        template="followup/referents.html",
+        context=_ctx(membership, territory=territory),
     )
 
 
@@ -440,33 +442,28 @@ def committee_edit(
             "minutes_text": committee.minutes_html,
         }
     form = CommitteeForm(request.POST or None, request.FILES or None, initial=initial)
-    error = ""
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                committee = services.save_committee(
-                    committee,
-                    territory=territory,
-                    data=form.cleaned_data,
-                    minutes=_minutes_input(form),
-                    by=request.user,
-                    organisation=membership.organisation,
-                    request=request,
-                )
-            except FollowupError as exc:
-                error = str(exc)
-            else:
-                messages.success(request, "Le comité de suivi est enregistré.")
-                return redirect(
-                    "followup:committee", membership.organisation_id, territory.pk, committee.pk
-                )
-        else:
-            error = ERROR_MESSAGE
-    return render(
+
+    def save(data: dict):
+        return services.save_committee(
+            committee,
+            territory=territory,
+            data=data,
+            minutes=_minutes_input(form),
+            by=request.user,
+            organisation=membership.organisation,
+            request=request,
+        )
+
+    return _form_page(
         request,
-        "followup/committee_form.html",
-        _ctx(membership, territory=territory, committee=committee, form=form, error=error),
-        status=400 if error else 200,
+        form,
+        save,
+        success="Le comité de suivi est enregistré.",
+        redirect_to=lambda saved: reverse(
+            "followup:committee", args=[membership.organisation_id, territory.pk, saved.pk]
+        ),
+        template="followup/committee_form.html",
+        context=_ctx(membership, territory=territory, committee=committee),
     )
 
 
@@ -501,32 +498,27 @@ def committee_attendance(request: HttpRequest, organisation_id: int, pk: int, co
             "names": "\n".join(a.person_name for a in current if not a.organisation_id),
         },
     )
-    error = ""
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.set_committee_attendance(
-                    obj,
-                    present=form.cleaned_data["present"],
-                    names=form.cleaned_data["names"].splitlines(),
-                    by=request.user,
-                    organisation=membership.organisation,
-                    request=request,
-                )
-            except FollowupError as exc:
-                error = str(exc)
-            else:
-                messages.success(request, "Les présences au comité sont enregistrées.")
-                return redirect(
-                    "followup:committee", membership.organisation_id, territory.pk, obj.pk
-                )
-        else:
-            error = ERROR_MESSAGE
-    return render(
+
+    def save(data: dict) -> None:
+        services.set_committee_attendance(
+            obj,
+            present=data["present"],
+            names=data["names"].splitlines(),
+            by=request.user,
+            organisation=membership.organisation,
+            request=request,
+        )
+
+    return _form_page(
         request,
-        "followup/committee_attendance.html",
-        _ctx(membership, territory=territory, committee=obj, form=form, error=error),
-        status=400 if error else 200,
+        form,
+        save,
+        success="Les présences au comité sont enregistrées.",
+        redirect_to=reverse(
+            "followup:committee", args=[membership.organisation_id, territory.pk, obj.pk]
+        ),
+        template="followup/committee_attendance.html",
+        context=_ctx(membership, territory=territory, committee=obj),
     )
 
 
@@ -659,32 +651,26 @@ def training_edit(request: HttpRequest, organisation_id: int, pk: int | None = N
         territories=queries.territories_for(organisation).order_by("commune__name"),
         initial=initial,
     )
-    error = ""
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                session = services.save_training(
-                    session,
-                    programme=data["programme"],
-                    territories=data["territories"],
-                    data=data,
-                    by=request.user,
-                    organisation=organisation,
-                    request=request,
-                )
-            except FollowupError as exc:
-                error = str(exc)
-            else:
-                messages.success(request, "La session de formation est enregistrée.")
-                return redirect("followup:training", organisation.pk, session.pk)
-        else:
-            error = ERROR_MESSAGE
-    return render(
+
+    def save(data: dict):
+        return services.save_training(
+            session,
+            programme=data["programme"],
+            territories=data["territories"],
+            data=data,
+            by=request.user,
+            organisation=organisation,
+            request=request,
+        )
+
+    return _form_page(
         request,
-        "followup/training_form.html",
-        _ctx(membership, session=session, form=form, error=error),
-        status=400 if error else 200,
+        form,
+        save,
+        success="La session de formation est enregistrée.",
+        redirect_to=lambda saved: reverse("followup:training", args=[organisation.pk, saved.pk]),
+        template="followup/training_form.html",
+        context=_ctx(membership, session=session),
     )
 
 
@@ -748,27 +734,19 @@ def training_attendance(request: HttpRequest, organisation_id: int, pk: int) -> 
             ),
         },
     )
-    error = ""
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.set_training_attendance(
-                    session,
-                    registered=form.organisations("registered"),
-                    attended=form.organisations("attended"),
-                    registered_names=form.names(form.cleaned_data["registered_names"]),
-                    attended_names=form.names(form.cleaned_data["attended_names"]),
-                    by=request.user,
-                    organisation=organisation,
-                    request=request,
-                )
-            except FollowupError as exc:
-                error = str(exc)
-            else:
-                messages.success(request, "Les inscriptions et présences sont enregistrées.")
-                return redirect("followup:training", organisation.pk, session.pk)
-        else:
-            error = ERROR_MESSAGE
+
+    def save(data: dict) -> None:
+        services.set_training_attendance(
+            session,
+            registered=form.organisations("registered"),
+            attended=form.organisations("attended"),
+            registered_names=form.names(data["registered_names"]),
+            attended_names=form.names(data["attended_names"]),
+            by=request.user,
+            organisation=organisation,
+            request=request,
+        )
+
     selected_registered = set(form["registered"].value() or [])
     selected_attended = set(form["attended"].value() or [])
     rows = [
@@ -780,11 +758,14 @@ def training_attendance(request: HttpRequest, organisation_id: int, pk: int) -> 
         }
         for o in candidates
     ]
-    return render(
+    return _form_page(
         request,
-        "followup/training_attendance.html",
-        _ctx(membership, session=session, form=form, rows=rows, error=error),
-        status=400 if error else 200,
+        form,
+        save,
+        success="Les inscriptions et présences sont enregistrées.",
+        redirect_to=reverse("followup:training", args=[organisation.pk, session.pk]),
+        template="followup/training_attendance.html",
+        context=_ctx(membership, session=session, rows=rows),
     )
 
 
@@ -904,33 +885,27 @@ def meeting_edit(request: HttpRequest, organisation_id: int, pk: int | None = No
         territories=territories,
         initial=initial,
     )
-    error = ""
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                meeting = services.save_meeting(
-                    meeting,
-                    programme=data["programme"],
-                    data=data,
-                    invited=data["invited"],
-                    minutes=_minutes_input(form),
-                    by=request.user,
-                    organisation=organisation,
-                    request=request,
-                )
-            except FollowupError as exc:
-                error = str(exc)
-            else:
-                messages.success(request, "La réunion de partage d'expérience est enregistrée.")
-                return redirect("followup:meeting", organisation.pk, meeting.pk)
-        else:
-            error = ERROR_MESSAGE
-    return render(
+
+    def save(data: dict):
+        return services.save_meeting(
+            meeting,
+            programme=data["programme"],
+            data=data,
+            invited=data["invited"],
+            minutes=_minutes_input(form),
+            by=request.user,
+            organisation=organisation,
+            request=request,
+        )
+
+    return _form_page(
         request,
-        "followup/meeting_form.html",
-        _ctx(membership, meeting=meeting, form=form, error=error),
-        status=400 if error else 200,
+        form,
+        save,
+        success="La réunion de partage d'expérience est enregistrée.",
+        redirect_to=lambda saved: reverse("followup:meeting", args=[organisation.pk, saved.pk]),
+        template="followup/meeting_form.html",
+        context=_ctx(membership, meeting=meeting),
     )
 
 
@@ -968,29 +943,24 @@ def meeting_presence(request: HttpRequest, organisation_id: int, pk: int) -> Htt
         .order_by("commune__name"),
         initial={"present": [i.territory_id for i in invitees if i.present]},
     )
-    error = ""
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.set_meeting_presence(
-                    obj,
-                    present=form.cleaned_data["present"],
-                    by=request.user,
-                    organisation=organisation,
-                    request=request,
-                )
-            except FollowupError as exc:
-                error = str(exc)
-            else:
-                messages.success(request, "Les présences à la réunion sont enregistrées.")
-                return redirect("followup:meeting", organisation.pk, obj.pk)
-        else:
-            error = ERROR_MESSAGE
-    return render(
+
+    def save(data: dict) -> None:
+        services.set_meeting_presence(
+            obj,
+            present=data["present"],
+            by=request.user,
+            organisation=organisation,
+            request=request,
+        )
+
+    return _form_page(
         request,
-        "followup/meeting_presence.html",
-        _ctx(membership, meeting=obj, form=form, error=error),
-        status=400 if error else 200,
+        form,
+        save,
+        success="Les présences à la réunion sont enregistrées.",
+        redirect_to=reverse("followup:meeting", args=[organisation.pk, obj.pk]),
+        template="followup/meeting_presence.html",
+        context=_ctx(membership, meeting=obj),
     )
 
 

@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exports import FORMATS, table_response
+from core.forms_flow import post_action
 from journal.models import JournalEntry
 from journal.services import record
 from organisations.models import Membership, Organisation
@@ -33,6 +34,10 @@ NOT_FINANCE = (
     "(à demander à un administrateur)."
 )
 TWO_FACTOR = "Émettre une facture ou un avoir demande une authentification à deux facteurs."
+
+
+def _post_action(request: HttpRequest, action, **kwargs) -> HttpResponse:
+    return post_action(request, action, errors=services.InvoicingError, **kwargs)
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -186,13 +191,12 @@ def invoice_issue(request: HttpRequest, organisation_id: int, order_id: int) -> 
     refusal = _require_issuer_finance(request, membership, order)
     if refusal is not None:
         return refusal
-    try:
-        invoice = services.issue_invoice(order, by=request.user, request=request)
-    except services.InvoicingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Facture {invoice.number} émise pour la commande {order}.")
-    return redirect("invoicing:order", organisation_id, order_id)
+    return _post_action(
+        request,
+        lambda: services.issue_invoice(order, by=request.user, request=request),
+        success=lambda invoice: f"Facture {invoice.number} émise pour la commande {order}.",
+        redirect_to=reverse("invoicing:order", args=[organisation_id, order_id]),
+    )
 
 
 @login_required
@@ -202,13 +206,12 @@ def credit_note_issue(request: HttpRequest, organisation_id: int, order_id: int)
     refusal = _require_issuer_finance(request, membership, order)
     if refusal is not None:
         return refusal
-    try:
-        note = services.issue_credit_note(order, by=request.user, request=request)
-    except services.InvoicingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Avoir {note.number} émis pour la commande {order}.")
-    return redirect("invoicing:order", organisation_id, order_id)
+    return _post_action(
+        request,
+        lambda: services.issue_credit_note(order, by=request.user, request=request),
+        success=lambda note: f"Avoir {note.number} émis pour la commande {order}.",
+        redirect_to=reverse("invoicing:order", args=[organisation_id, order_id]),
+    )
 
 
 @login_required

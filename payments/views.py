@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exports import FORMATS, cents_to_euros, table_response
+from core.forms_flow import form_page, post_action
 from journal.models import JournalEntry
 from journal.services import record
 from organisations.models import Membership, Organisation
@@ -71,6 +72,17 @@ def _fmt_or_404(fmt: str) -> str:
 
 def _detail_url(run) -> str:
     return reverse("payments:run_detail", args=[run.payer_id, run.pk])
+
+
+def _form_page(request: HttpRequest, form, action, **kwargs) -> HttpResponse:
+    """``core.forms_flow.form_page``: a refused payment shows on the form."""
+    return form_page(
+        request, form, action, errors=services.PaymentError, error_on_form=True, **kwargs
+    )
+
+
+def _post_action(request: HttpRequest, action, **kwargs) -> HttpResponse:
+    return post_action(request, action, errors=services.PaymentError, **kwargs)
 
 
 # --------------------------------------------------------------------------- finance: runs
@@ -150,33 +162,24 @@ def prepare(request: HttpRequest, organisation_id: int) -> HttpResponse:
         return gate
     programmes = queries.payable_programmes(organisation)
     form = PrepareRunForm(request.POST or None, programmes=programmes)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                run = services.prepare_run(
-                    payer=organisation,
-                    programme=form.cleaned_data["programme"],
-                    period_end=form.cleaned_data["period_end"],
-                    actor=request.user,
-                    request=request,
-                )
-            except services.PaymentError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    f"Campagne {run.reference} préparée : {run.pass_count} pass, "
-                    f"{len(run.blocked)} opérateur(s) bloqué(s). Un autre membre du rôle finance "
-                    "doit maintenant la valider.",
-                )
-                return redirect(_detail_url(run))
-        status = 400
-    return render(
+    return _form_page(
         request,
-        "payments/prepare.html",
-        {"organisation": organisation, "membership": membership, "form": form},
-        status=status,
+        form,
+        lambda data: services.prepare_run(
+            payer=organisation,
+            programme=data["programme"],
+            period_end=data["period_end"],
+            actor=request.user,
+            request=request,
+        ),
+        success=lambda run: (
+            f"Campagne {run.reference} préparée : {run.pass_count} pass, "
+            f"{len(run.blocked)} opérateur(s) bloqué(s). Un autre membre du rôle finance "
+            "doit maintenant la valider."
+        ),
+        redirect_to=_detail_url,
+        template="payments/prepare.html",
+        context={"organisation": organisation, "membership": membership},
     )
 
 
@@ -293,13 +296,12 @@ def run_validate(request: HttpRequest, organisation_id: int, run_id: int) -> Htt
     _, run, gate = _act(request, organisation_id, run_id)
     if gate:
         return gate
-    try:
-        services.validate_run(run, actor=request.user, request=request)
-    except services.PaymentError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Campagne {run.reference} validée : elle peut être exportée.")
-    return redirect(_detail_url(run))
+    return _post_action(
+        request,
+        lambda: services.validate_run(run, actor=request.user, request=request),
+        success=f"Campagne {run.reference} validée : elle peut être exportée.",
+        redirect_to=_detail_url(run),
+    )
 
 
 @login_required
@@ -308,13 +310,12 @@ def run_cancel(request: HttpRequest, organisation_id: int, run_id: int) -> HttpR
     _, run, gate = _act(request, organisation_id, run_id)
     if gate:
         return gate
-    try:
-        services.cancel_run(run, actor=request.user, request=request)
-    except services.PaymentError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Campagne {run.reference} annulée : ses pass sont libérés.")
-    return redirect(_detail_url(run))
+    return _post_action(
+        request,
+        lambda: services.cancel_run(run, actor=request.user, request=request),
+        success=f"Campagne {run.reference} annulée : ses pass sont libérés.",
+        redirect_to=_detail_url(run),
+    )
 
 
 @login_required
@@ -341,20 +342,17 @@ def run_paid(request: HttpRequest, organisation_id: int, run_id: int) -> HttpRes
     if gate:
         return gate
     form = MarkPaidForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mark_paid(
-                run, paid_on=form.cleaned_data["paid_on"], actor=request.user, request=request
-            )
-        except services.PaymentError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request, f"Campagne {run.reference} payée : les opérateurs sont prévenus."
-            )
-    else:
+    if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect(_detail_url(run))
+        return redirect(_detail_url(run))
+    return _post_action(
+        request,
+        lambda: services.mark_paid(
+            run, paid_on=form.cleaned_data["paid_on"], actor=request.user, request=request
+        ),
+        success=f"Campagne {run.reference} payée : les opérateurs sont prévenus.",
+        redirect_to=_detail_url(run),
+    )
 
 
 @login_required
@@ -368,35 +366,24 @@ def line_reject(
     line = queries.line_of_run(run, line_id)
     if line is None:
         raise Http404("Ligne introuvable.")
-    form = RejectLineForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.reject_line(
-                    line, reason=form.cleaned_data["reason"], actor=request.user, request=request
-                )
-            except services.PaymentError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    f"Ligne de {line.operator.name} rejetée : ses {line.pass_count} pass "
-                    "reviendront dans la prochaine campagne.",
-                )
-                return redirect(_detail_url(run))
-        status = 400
-    return render(
+    return _form_page(
         request,
-        "payments/reject.html",
-        {
+        RejectLineForm(request.POST or None),
+        lambda data: services.reject_line(
+            line, reason=data["reason"], actor=request.user, request=request
+        ),
+        success=(
+            f"Ligne de {line.operator.name} rejetée : ses {line.pass_count} pass "
+            "reviendront dans la prochaine campagne."
+        ),
+        redirect_to=_detail_url(run),
+        template="payments/reject.html",
+        context={
             "organisation": membership.organisation,
             "membership": membership,
             "run": run,
             "line": line,
-            "form": form,
         },
-        status=status,
     )
 
 
@@ -408,35 +395,25 @@ def debtor_account(request: HttpRequest, organisation_id: int) -> HttpResponse:
     gate = needs_second_factor(request, request.path)
     if gate:
         return gate
-    form = PayerAccountForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.set_payer_account(
-                    organisation,
-                    name=form.cleaned_data["holder"],
-                    iban=form.cleaned_data["iban"],
-                    bic=form.cleaned_data["bic"],
-                    actor=request.user,
-                    request=request,
-                )
-            except services.PaymentError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, "Compte à débiter enregistré.")
-                return redirect("payments:runs", organisation.pk)
-        status = 400
-    return render(
+    return _form_page(
         request,
-        "payments/debtor_account.html",
-        {
+        PayerAccountForm(request.POST or None),
+        lambda data: services.set_payer_account(
+            organisation,
+            name=data["holder"],
+            iban=data["iban"],
+            bic=data["bic"],
+            actor=request.user,
+            request=request,
+        ),
+        success="Compte à débiter enregistré.",
+        redirect_to=reverse("payments:runs", args=[organisation.pk]),
+        template="payments/debtor_account.html",
+        context={
             "organisation": organisation,
             "membership": membership,
-            "form": form,
             "current": services.current_payer_account(organisation),
         },
-        status=status,
     )
 
 
