@@ -6,7 +6,7 @@ acting must be the programme's hub, its funder or the territory's municipality).
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
@@ -168,6 +168,100 @@ def set_referents(
     return users
 
 
+# --- Trainings, committees and sharing meetings: what they share -----------------------------
+
+
+Event = TypeVar("Event", TrainingSession, SharingMeeting, FollowupCommittee)
+
+
+@dataclass(frozen=True)
+class _EventKind:
+    """A training, a committee or a meeting: the fields a form sets, what it belongs to
+    (``parent``: programme or territory), and its refusals."""
+
+    model: type
+    parent: str
+    fields: tuple[str, ...]
+    place_of: str
+    moved: str
+    no_territory: str = ""
+    foreign_territory: str = ""
+
+
+TRAINING = _EventKind(
+    model=TrainingSession,
+    parent="programme",
+    fields=(
+        "audience",
+        "title",
+        "starts_at",
+        "duration_minutes",
+        "is_remote",
+        "place",
+        "trainer",
+        "description",
+    ),
+    place_of="de la session",
+    moved="Une session ne change pas de programme.",
+    no_territory="Choisissez au moins un territoire concerné.",
+    foreign_territory="Les territoires concernés doivent appartenir au programme.",
+)
+COMMITTEE = _EventKind(
+    model=FollowupCommittee,
+    parent="territory",
+    fields=("held_at", "is_remote", "place", "agenda"),
+    place_of="du comité",
+    moved="Ce comité concerne un autre territoire.",
+)
+MEETING = _EventKind(
+    model=SharingMeeting,
+    parent="programme",
+    fields=("held_at", "is_remote", "place", "topic", "agenda"),
+    place_of="de la réunion",
+    moved="Une réunion ne change pas de programme.",
+    no_territory="Invitez au moins un territoire.",
+    foreign_territory="Les territoires invités doivent appartenir au programme.",
+)
+
+
+def _require_territories(
+    kind: _EventKind, territories: Sequence[Territory], programme: Programme
+) -> None:
+    if not territories:
+        raise FollowupError(kind.no_territory)
+    if any(t.programme_id != programme.pk for t in territories):
+        raise FollowupError(kind.foreign_territory)
+
+
+def _require_place(kind: _EventKind, data: dict[str, Any]) -> None:
+    if not data.get("is_remote") and not (data.get("place") or "").strip():
+        raise FollowupError(f"Indiquez le lieu {kind.place_of}, ou cochez « à distance ».")
+
+
+def _new_or_locked(
+    kind: _EventKind,
+    event: Event | None,
+    owner: Programme | Territory,
+    *,
+    by: User,
+    data: dict[str, Any],
+) -> tuple[Event, bool]:
+    """A new unsaved event of ``owner`` (its ``kind.parent``), or the existing one locked (it
+    cannot move to another owner), with ``data``'s ``kind.fields`` copied on it. Returns it and
+    whether it is new. Call within a transaction."""
+    created = event is None
+    if created:
+        event = kind.model(**{kind.parent: owner}, created_by=by)
+    else:
+        event = kind.model.objects.select_for_update(of=("self",)).get(pk=event.pk)
+        if getattr(event, f"{kind.parent}_id") != owner.pk:
+            raise FollowupError(kind.moved)
+    for field in kind.fields:
+        if field in data:
+            setattr(event, field, data[field])
+    return event, created
+
+
 # --- Trainings ------------------------------------------------------------------------------
 
 
@@ -191,31 +285,9 @@ def save_training(
         "Seul le hub du programme enregistre ses formations.",
     )
     territories = list(territories)
-    if not territories:
-        raise FollowupError("Choisissez au moins un territoire concerné.")
-    if any(t.programme_id != programme.pk for t in territories):
-        raise FollowupError("Les territoires concernés doivent appartenir au programme.")
-    if not data.get("is_remote") and not (data.get("place") or "").strip():
-        raise FollowupError("Indiquez le lieu de la session, ou cochez « à distance ».")
-    created = session is None
-    if created:
-        session = TrainingSession(programme=programme, created_by=by)
-    else:
-        session = TrainingSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
-        if session.programme_id != programme.pk:
-            raise FollowupError("Une session ne change pas de programme.")
-    for field in (
-        "audience",
-        "title",
-        "starts_at",
-        "duration_minutes",
-        "is_remote",
-        "place",
-        "trainer",
-        "description",
-    ):
-        if field in data:
-            setattr(session, field, data[field])
+    _require_territories(TRAINING, territories, programme)
+    _require_place(TRAINING, data)
+    session, created = _new_or_locked(TRAINING, session, programme, by=by, data=data)
     if session.is_remote:
         session.place = session.place.strip()
     session.full_clean(exclude=["territories", "created_by", "programme"])
@@ -331,20 +403,10 @@ def _save_committee(
         queries.is_hub_of(organisation, territory.programme),
         "Seul le hub du programme organise les comités de suivi.",
     )
-    if not data.get("is_remote") and not (data.get("place") or "").strip():
-        raise FollowupError("Indiquez le lieu du comité, ou cochez « à distance ».")
+    _require_place(COMMITTEE, data)
     if not (data.get("agenda") or "").strip():
         raise FollowupError("Indiquez l'ordre du jour du comité.")
-    created = committee is None
-    if created:
-        committee = FollowupCommittee(territory=territory, created_by=by)
-    else:
-        committee = FollowupCommittee.objects.select_for_update(of=("self",)).get(pk=committee.pk)
-        if committee.territory_id != territory.pk:
-            raise FollowupError("Ce comité concerne un autre territoire.")
-    for field in ("held_at", "is_remote", "place", "agenda"):
-        if field in data:
-            setattr(committee, field, data[field])
+    committee, created = _new_or_locked(COMMITTEE, committee, territory, by=by, data=data)
     to_delete = _apply_minutes(committee, minutes)
     committee.save()
     _delete_files_on_commit(committee, to_delete)
@@ -592,22 +654,9 @@ def _save_meeting(
         queries.is_funder_of(organisation, programme),
         "Seul le commanditaire du programme organise les réunions de partage d'expérience.",
     )
-    if not invited:
-        raise FollowupError("Invitez au moins un territoire.")
-    if any(t.programme_id != programme.pk for t in invited):
-        raise FollowupError("Les territoires invités doivent appartenir au programme.")
-    if not data.get("is_remote") and not (data.get("place") or "").strip():
-        raise FollowupError("Indiquez le lieu de la réunion, ou cochez « à distance ».")
-    created = meeting is None
-    if created:
-        meeting = SharingMeeting(programme=programme, created_by=by)
-    else:
-        meeting = SharingMeeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
-        if meeting.programme_id != programme.pk:
-            raise FollowupError("Une réunion ne change pas de programme.")
-    for field in ("held_at", "is_remote", "place", "topic", "agenda"):
-        if field in data:
-            setattr(meeting, field, data[field])
+    _require_territories(MEETING, invited, programme)
+    _require_place(MEETING, data)
+    meeting, created = _new_or_locked(MEETING, meeting, programme, by=by, data=data)
     to_delete = _apply_minutes(meeting, minutes)
     meeting.save()
     _delete_files_on_commit(meeting, to_delete)
