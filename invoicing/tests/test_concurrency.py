@@ -7,14 +7,12 @@ serialises writers, so there the attempts run one after the other in separate th
 assertions are the same.
 """
 
-import threading
-
 import pytest
-from django.db import connection, connections
 
 from invoicing import services
 from invoicing.models import DocumentSequence, Invoice
 from ledger.tests import factories
+from passnum.testing import run_in_threads
 
 from .helpers import finance_member
 
@@ -22,30 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _run_all(attempts) -> list:
-    concurrent = connection.vendor == "postgresql"
-    barrier = threading.Barrier(len(attempts)) if concurrent else None
-    results: list = [None] * len(attempts)
-
-    def worker(index, attempt):
-        try:
-            if barrier is not None:
-                barrier.wait(timeout=60)
-            results[index] = attempt()
-        except services.InvoicingError as exc:
-            results[index] = exc
-        except Exception as exc:  # noqa: BLE001 — reported by the assertions
-            results[index] = ("unexpected", repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(attempts)]
-    for t in threads:
-        t.start()
-        if not concurrent:
-            t.join()
-    for t in threads:
-        t.join()
-    return results
+    return run_in_threads(attempts, refusal=services.InvoicingError)
 
 
 def test_invoices_issued_at_once_get_consecutive_numbers():

@@ -7,15 +7,13 @@ in-memory database refuses concurrent writers with "table is locked"), so on SQL
 attempts run through separate threads one after the other; the assertions are the same.
 """
 
-import threading
-
 import pytest
 from django.core.cache import cache
-from django.db import connection
 
 from ledger import redemption as r
 from ledger.models import EventKind, Pass, PassEvent, PassStatus, Redemption, RedemptionLine
 from ledger.tests.test_redemption import item, setup_world
+from passnum.testing import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,35 +27,7 @@ def _clear_cache():
 
 def _run_all(attempts) -> list:
     """Run the callables in threads (together on PostgreSQL, one after the other on SQLite)."""
-    concurrent = connection.vendor == "postgresql"
-    barrier = threading.Barrier(len(attempts)) if concurrent else None
-    results: list = [None] * len(attempts)
-
-    def worker(index, attempt):
-        try:
-            if barrier is not None:
-                barrier.wait(timeout=60)
-            results[index] = attempt()
-        except r.RedemptionRefused as exc:
-            results[index] = exc
-        except Exception as exc:  # noqa: BLE001 — reported by the assertions
-            results[index] = ("unexpected", repr(exc))
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(attempts)]
-    if concurrent:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    else:
-        for t in threads:
-            t.start()
-            t.join()
-    return results
+    return run_in_threads(attempts, refusal=r.RedemptionRefused)
 
 
 def test_fifty_simultaneous_redemptions_of_one_pass():

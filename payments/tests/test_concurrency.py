@@ -6,13 +6,12 @@ in-memory test database serialises writers, so there the attempts run one after 
 separate threads; the assertions are the same.
 """
 
-import threading
 from datetime import date
 
 import pytest
 import time_machine
-from django.db import connection, connections
 
+from passnum.testing import run_in_threads
 from payments import services
 from payments.models import PaymentItem, PaymentRun
 from payments.tests.helpers import paris, world
@@ -21,30 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _run_all(attempts) -> list:
-    concurrent = connection.vendor == "postgresql"
-    barrier = threading.Barrier(len(attempts)) if concurrent else None
-    results: list = [None] * len(attempts)
-
-    def worker(index, attempt):
-        try:
-            if barrier is not None:
-                barrier.wait(timeout=60)
-            results[index] = attempt()
-        except services.PaymentError as exc:
-            results[index] = exc
-        except Exception as exc:  # noqa: BLE001 — reported by the assertions
-            results[index] = ("unexpected", repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(attempts)]
-    for t in threads:
-        t.start()
-        if not concurrent:
-            t.join()
-    for t in threads:
-        t.join()
-    return results
+    return run_in_threads(attempts, refusal=services.PaymentError)
 
 
 def test_two_preparations_at_once_give_exactly_one_run():
