@@ -88,7 +88,45 @@ def _place_check(form: forms.Form, what: str) -> None:
         form.add_error("place", f"Indiquez le lieu {what}, ou cochez « à distance ».")
 
 
-class TrainingForm(forms.Form):
+def _territories_field(label: str, required: str) -> TerritoryChoiceField:
+    return TerritoryChoiceField(
+        label=label,
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": required,
+            "invalid_choice": "Choisissez les territoires dans la liste.",
+        },
+    )
+
+
+class _ProgrammeEventForm(forms.Form):
+    """A training or a meeting: a programme among ``programmes``, territories among
+    ``territories`` (all of that programme), a place unless remote."""
+
+    territories_field: str
+    place_of: str
+
+    def __init__(self, *args, programmes, territories, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+        self.fields[self.territories_field].queryset = territories
+
+    def clean(self):
+        cleaned = super().clean()
+        _place_check(self, self.place_of)
+        programme, chosen = cleaned.get("programme"), cleaned.get(self.territories_field)
+        if programme and chosen and any(t.programme_id != programme.pk for t in chosen):
+            self.add_error(
+                self.territories_field, "Les territoires doivent appartenir au programme choisi."
+            )
+        return cleaned
+
+
+class TrainingForm(_ProgrammeEventForm):
+    territories_field = "territories"
+    place_of = "de la session"
+
     programme = forms.ModelChoiceField(label="Programme", queryset=None, empty_label=None)
     audience = forms.ChoiceField(label="Public", choices=Audience.choices, widget=forms.RadioSelect)
     title = forms.CharField(label="Intitulé", max_length=200)
@@ -111,28 +149,9 @@ class TrainingForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    territories = TerritoryChoiceField(
-        label="Territoires concernés",
-        queryset=None,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": "Choisissez au moins un territoire concerné.",
-            "invalid_choice": "Choisissez les territoires dans la liste.",
-        },
+    territories = _territories_field(
+        "Territoires concernés", "Choisissez au moins un territoire concerné."
     )
-
-    def __init__(self, *args, programmes, territories, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = programmes
-        self.fields["territories"].queryset = territories
-
-    def clean(self):
-        cleaned = super().clean()
-        _place_check(self, "de la session")
-        programme, territories = cleaned.get("programme"), cleaned.get("territories")
-        if programme and territories and any(t.programme_id != programme.pk for t in territories):
-            self.add_error("territories", "Les territoires doivent appartenir au programme choisi.")
-        return cleaned
 
 
 class TrainingAttendanceForm(forms.Form):
@@ -299,7 +318,10 @@ class FeedbackForm(forms.ModelForm):
         pass
 
 
-class MeetingForm(MinutesFields):
+class MeetingForm(_ProgrammeEventForm, MinutesFields):
+    territories_field = "invited"
+    place_of = "de la réunion"
+
     programme = forms.ModelChoiceField(label="Programme", queryset=None, empty_label=None)
     topic = forms.CharField(label="Thème", max_length=250)
     held_at = ParisDateTimeField(label="Date et heure (heure de Paris)")
@@ -311,30 +333,9 @@ class MeetingForm(MinutesFields):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    invited = TerritoryChoiceField(
-        label="Territoires invités",
-        queryset=None,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": "Invitez au moins un territoire.",
-            "invalid_choice": "Choisissez les territoires dans la liste.",
-        },
-    )
+    invited = _territories_field("Territoires invités", "Invitez au moins un territoire.")
 
     field_order = ["programme", "topic", "held_at", "is_remote", "place", "agenda", "invited"]
-
-    def __init__(self, *args, programmes, territories, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = programmes
-        self.fields["invited"].queryset = territories
-
-    def clean(self):
-        cleaned = super().clean()
-        _place_check(self, "de la réunion")
-        programme, invited = cleaned.get("programme"), cleaned.get("invited")
-        if programme and invited and any(t.programme_id != programme.pk for t in invited):
-            self.add_error("invited", "Les territoires doivent appartenir au programme choisi.")
-        return cleaned
 
 
 class MeetingPresenceForm(forms.Form):
