@@ -36,10 +36,6 @@ NOT_FINANCE = (
 TWO_FACTOR = "Émettre une facture ou un avoir demande une authentification à deux facteurs."
 
 
-def _post_action(request: HttpRequest, action, **kwargs) -> HttpResponse:
-    return post_action(request, action, errors=services.InvoicingError, **kwargs)
-
-
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
@@ -184,34 +180,38 @@ def _require_issuer_finance(request, membership: Membership, order) -> HttpRespo
     return None
 
 
-@login_required
-@require_POST
-def invoice_issue(request: HttpRequest, organisation_id: int, order_id: int) -> HttpResponse:
+INVOICE_ISSUED = "Facture {number} émise pour la commande {order}."
+NOTE_ISSUED = "Avoir {number} émis pour la commande {order}."
+
+
+def _issue(
+    request: HttpRequest, organisation_id: int, order_id: int, issue, success: str
+) -> HttpResponse:
+    """Issuing an order's invoice or credit note: ``issue(order)`` by a finance member of the
+    issuer, then back to the order with ``success`` (``{number}``, ``{order}``) or the refusal."""
     membership, order = _order_context(request, organisation_id, order_id)
     refusal = _require_issuer_finance(request, membership, order)
     if refusal is not None:
         return refusal
-    return _post_action(
+    return post_action(
         request,
-        lambda: services.issue_invoice(order, by=request.user, request=request),
-        success=lambda invoice: f"Facture {invoice.number} émise pour la commande {order}.",
+        lambda: issue(order, by=request.user, request=request),
+        errors=services.InvoicingError,
+        success=lambda document: success.format(number=document.number, order=order),
         redirect_to=reverse("invoicing:order", args=[organisation_id, order_id]),
     )
+
+
+@login_required
+@require_POST
+def invoice_issue(request: HttpRequest, organisation_id: int, order_id: int) -> HttpResponse:
+    return _issue(request, organisation_id, order_id, services.issue_invoice, INVOICE_ISSUED)
 
 
 @login_required
 @require_POST
 def credit_note_issue(request: HttpRequest, organisation_id: int, order_id: int) -> HttpResponse:
-    membership, order = _order_context(request, organisation_id, order_id)
-    refusal = _require_issuer_finance(request, membership, order)
-    if refusal is not None:
-        return refusal
-    return _post_action(
-        request,
-        lambda: services.issue_credit_note(order, by=request.user, request=request),
-        success=lambda note: f"Avoir {note.number} émis pour la commande {order}.",
-        redirect_to=reverse("invoicing:order", args=[organisation_id, order_id]),
-    )
+    return _issue(request, organisation_id, order_id, services.issue_credit_note, NOTE_ISSUED)
 
 
 @login_required

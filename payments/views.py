@@ -290,32 +290,36 @@ def _act(request: HttpRequest, organisation_id: int, run_id: int):
     return membership, run, needs_second_factor(request, _detail_url(run))
 
 
-@login_required
-@require_POST
-def run_validate(request: HttpRequest, organisation_id: int, run_id: int) -> HttpResponse:
+VALIDATED = "Campagne {reference} validée : elle peut être exportée."
+CANCELLED = "Campagne {reference} annulée : ses pass sont libérés."
+
+
+def _run_button(
+    request: HttpRequest, organisation_id: int, run_id: int, service, success: str
+) -> HttpResponse:
+    """A button on a run (validate, cancel): ``service(run)``, then back to the run with
+    ``success`` (``{reference}``: the run's) or the refusal."""
     _, run, gate = _act(request, organisation_id, run_id)
     if gate:
         return gate
     return _post_action(
         request,
-        lambda: services.validate_run(run, actor=request.user, request=request),
-        success=f"Campagne {run.reference} validée : elle peut être exportée.",
+        lambda: service(run, actor=request.user, request=request),
+        success=success.format(reference=run.reference),
         redirect_to=_detail_url(run),
     )
+
+
+@login_required
+@require_POST
+def run_validate(request: HttpRequest, organisation_id: int, run_id: int) -> HttpResponse:
+    return _run_button(request, organisation_id, run_id, services.validate_run, VALIDATED)
 
 
 @login_required
 @require_POST
 def run_cancel(request: HttpRequest, organisation_id: int, run_id: int) -> HttpResponse:
-    _, run, gate = _act(request, organisation_id, run_id)
-    if gate:
-        return gate
-    return _post_action(
-        request,
-        lambda: services.cancel_run(run, actor=request.user, request=request),
-        success=f"Campagne {run.reference} annulée : ses pass sont libérés.",
-        redirect_to=_detail_url(run),
-    )
+    return _run_button(request, organisation_id, run_id, services.cancel_run, CANCELLED)
 
 
 @login_required
