@@ -5,7 +5,8 @@ from django import forms
 from operators.forms import BankAccountForm
 from programmes.models import Programme
 
-from .services import paris_today
+from .calendar import MAX_EXECUTION_DAYS, execution_date_problem
+from .services import default_execution_date, paris_today
 
 
 def last_day_of_previous_month(today: date) -> date:
@@ -41,6 +42,36 @@ class PrepareRunForm(forms.Form):
         value = self.cleaned_data["period_end"]
         if value > paris_today():
             raise forms.ValidationError("La fin de période ne peut pas être dans le futur.")
+        return value
+
+
+class ExportRunForm(forms.Form):
+    """The SEPA export: the date the paying agent asks its bank to execute the transfers."""
+
+    execution_date = forms.DateField(
+        label="Date d'exécution demandée",
+        help_text=(
+            "Le jour où la banque exécute les virements (ReqdExctnDt du fichier) : un jour "
+            "ouvré TARGET2 (ni samedi, ni dimanche, ni 1er janvier, Vendredi saint, lundi de "
+            f"Pâques, 1er mai, 25 et 26 décembre), au plus tard dans {MAX_EXECUTION_DAYS} jours."
+        ),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "invalid": "Saisissez une date d'exécution valide.",
+            "required": "Indiquez la date d'exécution demandée.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("execution_date", default_execution_date())
+
+    def clean_execution_date(self) -> date:
+        value = self.cleaned_data["execution_date"]
+        problem = execution_date_problem(value, paris_today())
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
 

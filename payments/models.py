@@ -114,6 +114,9 @@ class PaymentRun(models.Model):
     export_sha256 = models.CharField("empreinte SHA-256", max_length=64, blank=True)
     exported_count = models.PositiveIntegerField("virements exportés", default=0)
     exported_cents = models.BigIntegerField("montant exporté (centimes)", default=0)
+    # The ReqdExctnDt of the SEPA file, chosen at export (null: liquidation list, or a run
+    # exported before the date could be chosen).
+    execution_date = models.DateField("date d'exécution demandée", null=True, blank=True)
     paid_on = models.DateField("payée le", null=True, blank=True)
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -155,6 +158,12 @@ class PaymentRun(models.Model):
                 condition=~Q(status__in=["EXPORTED", "PAID"])
                 | (Q(exported_at__isnull=False) & ~Q(export_sha256="")),
                 name="payment_run_exported_dated",
+            ),
+            # The requested execution date belongs to an exported SEPA file only.
+            models.CheckConstraint(
+                condition=Q(execution_date__isnull=True)
+                | Q(payment_mode="ISSUER", status__in=["EXPORTED", "PAID"]),
+                name="payment_run_execution_date_sepa_exported",
             ),
             models.CheckConstraint(
                 condition=~Q(status="PAID") | Q(paid_on__isnull=False),

@@ -41,6 +41,7 @@ from operators.models import BankAccount, OperatorProfile, Qualification
 from organisations.models import Membership, Organisation, Role
 from programmes.models import Programme
 
+from .calendar import execution_date_problem, next_target2_business_day
 from .models import (
     OPEN_STATUSES,
     LineStatus,
@@ -81,6 +82,11 @@ def period_cutoff(period_end: date) -> datetime:
 
 def paris_today() -> date:
     return timezone.localtime(timezone.now(), PARIS).date()
+
+
+def default_execution_date() -> date:
+    """The requested execution date offered for a SEPA file: the next TARGET2 business day."""
+    return next_target2_business_day(paris_today())
 
 
 def iban_problem(iban: str, bic: str) -> str | None:
@@ -547,12 +553,26 @@ def liquidation_rows(run: PaymentRun, lines: list[PaymentLine]) -> list[list]:
     return rows
 
 
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
 def current_payer_account(organisation: Organisation) -> PayerBankAccount | None:
     return PayerBankAccount.objects.filter(organisation=organisation).first()
 
 
-def export_run(run: PaymentRun, *, actor, request: HttpRequest | None = None) -> tuple[str, bytes]:
+def export_run(
+    run: PaymentRun,
+    *,
+    actor,
+    execution_date: date | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[str, bytes]:
     """Export a validated run (SEPA file, or liquidation list in public accounting).
+
+    ``execution_date``: the SEPA file's requested execution date (ReqdExctnDt), stored on the run;
+    by default the next TARGET2 business day. Refused if past, a TARGET2 closing day or more than
+    ``MAX_EXECUTION_DAYS`` ahead. The liquidation list has no date column: it is not used there.
 
     An exported run gives back the very same file (stored with its SHA-256)."""
     from core.exports import csv_bytes
@@ -566,7 +586,12 @@ def export_run(run: PaymentRun, *, actor, request: HttpRequest | None = None) ->
                 run,
                 actor,
                 request,
-                {"filename": run.export_filename, "sha256": run.export_sha256, "again": True},
+                {
+                    "filename": run.export_filename,
+                    "sha256": run.export_sha256,
+                    "execution_date": _iso(run.execution_date),
+                    "again": True,
+                },
             )
             return run.export_filename, content
         if run.status != RunStatus.VALIDATED:
@@ -587,6 +612,11 @@ def export_run(run: PaymentRun, *, actor, request: HttpRequest | None = None) ->
             if problem:
                 raise PaymentError(f"{problem} pour {line.operator.name} : export refusé.")
         if run.payment_mode == "ISSUER":
+            if execution_date is None:
+                execution_date = default_execution_date()
+            problem = execution_date_problem(execution_date, paris_today())
+            if problem:
+                raise PaymentError(f"{problem} Rien n'a été exporté.")
             debtor = current_payer_account(run.payer)
             if debtor is None:
                 raise PaymentError(
@@ -605,10 +635,11 @@ def export_run(run: PaymentRun, *, actor, request: HttpRequest | None = None) ->
                     )
                     for line in lines
                 ],
-                execution_date=paris_today(),
+                execution_date=execution_date,
             )
             filename = f"{run.reference}-virements-{SEPA_SCHEMA}.xml"
         else:
+            execution_date = None
             for line in lines:
                 if not line.operator.siret:
                     raise PaymentError(f"SIRET manquant pour {line.operator.name}.")
@@ -622,9 +653,11 @@ def export_run(run: PaymentRun, *, actor, request: HttpRequest | None = None) ->
         run.export_sha256 = hashlib.sha256(content).hexdigest()
         run.exported_count = len(lines)
         run.exported_cents = sum(line.net_cents for line in lines)
+        run.execution_date = execution_date
         run.save(
             update_fields=[
                 "status",
+                "execution_date",
                 "exported_by",
                 "exported_at",
                 "export_filename",
@@ -644,6 +677,7 @@ def export_run(run: PaymentRun, *, actor, request: HttpRequest | None = None) ->
                 "sha256": run.export_sha256,
                 "transfers": run.exported_count,
                 "cents": run.exported_cents,
+                "execution_date": _iso(execution_date),
                 "again": False,
             },
         )

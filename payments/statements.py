@@ -56,6 +56,11 @@ def statement_pdf(line: PaymentLine) -> bytes:
             f"au {run.period_end:%d/%m/%Y}"
         ),
         p(f"Référence du virement : {line.end_to_end_id}"),
+        *(
+            [p(f"Date d'exécution demandée à la banque : {run.execution_date:%d/%m/%Y}")]
+            if run.execution_date
+            else []
+        ),
         p(f"Compte crédité : {line.bank_account.holder} — {line.bank_account.masked_iban}"),
         p(
             f"État : {status}"

@@ -23,7 +23,13 @@ from organisations.models import Membership, Organisation
 from organisations.queries import get_membership_or_404
 
 from . import queries, services
-from .forms import MarkPaidForm, PayerAccountForm, PrepareRunForm, RejectLineForm
+from .forms import (
+    ExportRunForm,
+    MarkPaidForm,
+    PayerAccountForm,
+    PrepareRunForm,
+    RejectLineForm,
+)
 from .models import LineStatus, RunStatus
 from .statements import statement_filename, statement_pdf
 
@@ -122,6 +128,7 @@ RUNS_HEADER = [
     "Validée par",
     "Exportée le",
     "Payée le",
+    "Date d'exécution demandée",
 ]
 
 
@@ -146,6 +153,7 @@ def runs_export(request: HttpRequest, organisation_id: int, fmt: str) -> HttpRes
             run.validated_by.email if run.validated_by else "",
             run.exported_at,
             run.paid_on,
+            run.execution_date,
         ]
         for run in queries.runs_of(membership.organisation)
     )
@@ -199,6 +207,9 @@ def run_detail(request: HttpRequest, organisation_id: int, run_id: int) -> HttpR
             "page": page,
             "report": queries.reconciliation(run),
             "paid_form": MarkPaidForm() if run.status == RunStatus.EXPORTED else None,
+            "export_form": (
+                ExportRunForm() if run.status == RunStatus.VALIDATED and run.is_sepa else None
+            ),
             "four_eyes_blocked": run.prepared_by_id == request.user.pk,
             "debtor": services.current_payer_account(membership.organisation),
             "verified": request.user.is_verified(),
@@ -328,8 +339,19 @@ def run_export(request: HttpRequest, organisation_id: int, run_id: int) -> HttpR
     _, run, gate = _act(request, organisation_id, run_id)
     if gate:
         return gate
+    execution_date = None
+    if run.status == RunStatus.VALIDATED and run.is_sepa:
+        # The first export of a SEPA file needs its date; a download again gives the stored file.
+        form = ExportRunForm(request.POST)
+        if not form.is_valid():
+            errors = " ".join(e for errors in form.errors.values() for e in errors)
+            messages.error(request, f"{errors} Rien n'a été exporté.")
+            return redirect(_detail_url(run))
+        execution_date = form.cleaned_data["execution_date"]
     try:
-        filename, content = services.export_run(run, actor=request.user, request=request)
+        filename, content = services.export_run(
+            run, actor=request.user, execution_date=execution_date, request=request
+        )
     except services.PaymentError as exc:
         messages.error(request, str(exc))
         return redirect(_detail_url(run))
@@ -502,6 +524,7 @@ OPERATOR_HEADER = [
     "État",
     "Payée le",
     "Référence du virement",
+    "Date d'exécution demandée",
 ]
 
 
@@ -526,6 +549,7 @@ def operator_statements_export(
             line.get_status_display(),
             line.run.paid_on if line.status == LineStatus.PAID else None,
             line.end_to_end_id,
+            line.run.execution_date,
         ]
         for line in queries.operator_lines(membership.organisation)
     )

@@ -2,7 +2,7 @@
 run and reads its reconciliation; a second finance user validates and exports it; the operator
 reads its « Relevés et paiements ». axe-core finds no serious or critical violation."""
 
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from django_otp.oath import totp
@@ -84,14 +84,30 @@ def test_finance_prepares_a_run_and_the_operator_reads_its_statement(
     expect(page.locator("#run-status")).to_have_text("Validée")
     run.refresh_from_db()
     assert run.status == RunStatus.VALIDATED and run.validated_by == w.finance[1]
+    # The execution date: the next TARGET2 business day is offered; a Sunday is refused.
+    field = page.get_by_label("Date d'exécution demandée")
+    default = services.default_execution_date()
+    expect(field).to_have_value(default.isoformat())
+    axe_check(page)
+    today = services.paris_today()
+    sunday = today + timedelta(days=(6 - today.weekday()) or 7)
+    field.fill(sunday.isoformat())
+    page.get_by_role("button", name="Exporter le fichier SEPA").click()
+    expect(
+        page.get_by_text(f"Le {sunday:%d/%m/%Y} est un jour de fermeture de TARGET2")
+    ).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("Validée")
+    screenshot(page, "payments-run-export-date-refused")
     with page.expect_download() as download:
         page.get_by_role("button", name="Exporter le fichier SEPA").click()
     assert download.value.suggested_filename.endswith("pain.001.001.03.xml")
+    assert f"<ReqdExctnDt>{default.isoformat()}</ReqdExctnDt>" in download.value.path().read_text()
     page.reload()
     expect(page.locator("#run-status")).to_have_text("Exportée")
+    expect(page.locator("#execution-date")).to_contain_text(f"{default:%d/%m/%Y}")
     axe_check(page)
     screenshot(page, "payments-run-exported")
-    services.mark_paid(run, paid_on=date.today(), actor=w.finance[1])
+    services.mark_paid(run, paid_on=services.paris_today(), actor=w.finance[1])
 
     # The operator reads its statements.
     page.context.clear_cookies()

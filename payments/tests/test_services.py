@@ -10,6 +10,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from core.exports import CSV_CONTENT_TYPE  # noqa: F401 - the liquidation list is this CSV
+from journal.models import JournalEntry
 from ledger.models import EventKind, Pass, PassEvent, PassStatus, RedemptionLine
 from operators.models import BankAccount, OperatorProfile, Qualification
 from payments import queries, services
@@ -206,9 +207,91 @@ def test_sepa_export_validates_against_xsd_and_is_stable():
     amounts = sorted(Decimal(str(t["Amt"]["InstdAmt"]["$"])) for t in txs)
     assert amounts == [Decimal("19.20"), Decimal("28.80")]
     assert run.status == RunStatus.EXPORTED and run.exported_cents == 4800
+    # No date chosen: the next TARGET2 business day after Thursday 05/03/2026.
+    assert doc["CstmrCdtTrfInitn"]["PmtInf"][0]["ReqdExctnDt"] == "2026-03-06"
+    assert run.execution_date == date(2026, 3, 6)
     # Downloading again gives the very same bytes.
     assert services.export_run(run, actor=w.finance[0]) == (filename, content)
     assert queries.reconciliation(run).gaps == []
+
+
+def _xsd():
+    import xmlschema
+    from sepaxml import validation
+
+    return xmlschema.XMLSchema(
+        validation.os.path.join(
+            validation.os.path.dirname(validation.__file__), "schemas", "pain.001.001.03.xsd"
+        )
+    )
+
+
+def test_sepa_export_carries_the_chosen_execution_date_stored_on_the_run():
+    w = _basic()
+    run = prepare(w)
+    services.validate_run(run, actor=w.finance[1])
+    # Tuesday after Easter Monday 2026: a TARGET2 business day.
+    chosen = date(2026, 4, 7)
+    filename, content = services.export_run(run, actor=w.finance[1], execution_date=chosen)
+    schema = _xsd()
+    schema.validate(content.decode())
+    doc = schema.to_dict(content.decode())
+    assert [p["ReqdExctnDt"] for p in doc["CstmrCdtTrfInitn"]["PmtInf"]] == ["2026-04-07"]
+    run.refresh_from_db()
+    assert run.execution_date == chosen and run.status == RunStatus.EXPORTED
+    entry = JournalEntry.objects.get(action=JournalEntry.Action.PAYMENT_RUN_EXPORTED)
+    assert entry.details["execution_date"] == "2026-04-07"
+    # Days later, downloading again gives the same bytes: the date is stored, not recomputed.
+    with time_machine.travel(paris(2026, 3, 20), tick=False):
+        again = services.export_run(run, actor=w.finance[0], execution_date=date(2026, 3, 23))
+    assert again == (filename, content)
+    run.refresh_from_db()
+    assert run.execution_date == chosen
+    entries = JournalEntry.objects.filter(action=JournalEntry.Action.PAYMENT_RUN_EXPORTED)
+    assert [e.details["execution_date"] for e in entries.order_by("pk")] == ["2026-04-07"] * 2
+
+
+def test_today_is_accepted_when_target2_is_open():
+    w = _basic()
+    run = prepare(w)
+    services.validate_run(run, actor=w.finance[1])
+    _, content = services.export_run(run, actor=w.finance[1], execution_date=date(2026, 3, 5))
+    run.refresh_from_db()
+    assert run.execution_date == date(2026, 3, 5)
+    assert b"<ReqdExctnDt>2026-03-05</ReqdExctnDt>" in content
+
+
+@pytest.mark.parametrize(
+    ("chosen", "message"),
+    [
+        (date(2026, 3, 4), "La date d'exécution demandée (04/03/2026) est passée."),
+        (date(2026, 3, 7), "Le 07/03/2026 est un jour de fermeture de TARGET2 (samedi)."),
+        (date(2026, 3, 8), "Le 08/03/2026 est un jour de fermeture de TARGET2 (dimanche)."),
+        (date(2026, 4, 3), "Le 03/04/2026 est un jour de fermeture de TARGET2 (Vendredi saint)."),
+        (date(2026, 4, 6), "Le 06/04/2026 est un jour de fermeture de TARGET2 (lundi de Pâques)."),
+        (date(2026, 5, 1), "Le 01/05/2026 est un jour de fermeture de TARGET2 (fête du Travail)."),
+        (date(2026, 5, 5), "est à plus de 60 jours"),
+    ],
+)
+def test_a_refused_execution_date_exports_nothing(chosen, message):
+    w = _basic()
+    run = prepare(w)
+    services.validate_run(run, actor=w.finance[1])
+    with pytest.raises(PaymentError) as refused:
+        services.export_run(run, actor=w.finance[1], execution_date=chosen)
+    assert message in str(refused.value) and "Rien n'a été exporté." in str(refused.value)
+    run.refresh_from_db()
+    assert run.status == RunStatus.VALIDATED
+    assert run.export_content is None and run.export_filename == "" and run.exported_at is None
+    assert run.execution_date is None
+    assert not JournalEntry.objects.filter(action=JournalEntry.Action.PAYMENT_RUN_EXPORTED).exists()
+
+
+def test_execution_date_only_on_an_exported_sepa_run_by_constraint():
+    w = _basic()
+    run = prepare(w)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PaymentRun.objects.filter(pk=run.pk).update(execution_date=date(2026, 3, 6))
 
 
 def test_wrong_iban_or_non_positive_amount_never_reaches_a_file():
@@ -263,7 +346,14 @@ def test_public_accounting_gives_a_liquidation_list():
     assert w.payer == w.programme.funder
     w.redeem(0, w.passes[0:3], paris(2026, 1, 10))
     w.redeem(1, w.passes[3:4], paris(2026, 1, 11))
-    run, filename, content = _through_export(w)
+    run = prepare(w)
+    services.validate_run(run, actor=w.finance[1])
+    # The liquidation list has no date column: a date given is not used, none is stored.
+    filename, content = services.export_run(
+        run, actor=w.finance[1], execution_date=date(2026, 3, 9)
+    )
+    run.refresh_from_db()
+    assert run.status == RunStatus.EXPORTED and run.execution_date is None
     assert filename.endswith("liste-de-liquidation.csv")
     text = content.decode("utf-8")
     assert text.startswith("\ufeff")
@@ -274,6 +364,8 @@ def test_public_accounting_gives_a_liquidation_list():
     assert body["Opérateur A"][5] == "FR1420041010050500013M02606"
     assert body["Opérateur A"][10] == "28,80"
     assert body["Opérateur B"][10] == "9,60"
+    assert len(rows[0]) == len(services.LIQUIDATION_HEADER) == 12
+    assert services.export_run(run, actor=w.finance[0]) == (filename, content)
 
 
 def test_public_accounting_blocks_operator_without_siret():

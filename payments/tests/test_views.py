@@ -7,7 +7,9 @@ import io
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -20,6 +22,7 @@ from passnum.testing import make_member, make_org
 from payments import services
 from payments.models import LineStatus, PayerBankAccount, PaymentRun, RunStatus
 from payments.tests.helpers import finance_user, paris, world
+from programmes.models import Programme
 
 pytestmark = pytest.mark.django_db
 
@@ -152,8 +155,15 @@ def test_full_flow_through_the_screens_with_four_eyes(
     client.post(reverse("payments:run_validate", args=[org, run.pk]))
     run.refresh_from_db()
     assert run.status == RunStatus.VALIDATED and run.validated_by == w.finance[1]
-    response = client.post(reverse("payments:run_export", args=[org, run.pk]))
+    # The export form offers the next TARGET2 business day; the file carries the date chosen.
+    default = services.default_execution_date()
+    assert f'value="{default.isoformat()}"' in text(client.get(_detail(w, run)))
+    response = client.post(
+        reverse("payments:run_export", args=[org, run.pk]),
+        {"execution_date": default.isoformat()},
+    )
     assert response.status_code == 200
+    assert f"<ReqdExctnDt>{default.isoformat()}</ReqdExctnDt>".encode() in response.content
     assert response["Content-Type"] == "application/xml"
     assert b"pain.001.001.03" in response.content
     assert JournalEntry.objects.filter(action=JournalEntry.Action.PAYMENT_RUN_EXPORTED).exists()
@@ -181,6 +191,94 @@ def test_full_flow_through_the_screens_with_four_eyes(
     run.refresh_from_db()
     assert run.status == RunStatus.PAID
     assert len(mail.outbox) == 1 and mail.outbox[0].subject == "Votre contre-paiement a été versé"
+
+
+def _detail(w, run) -> str:
+    return reverse("payments:run_detail", args=[w.payer.pk, run.pk])
+
+
+def _validated(w):
+    run = services.prepare_run(
+        payer=w.payer, programme=w.programme, period_end=date(2026, 1, 31), actor=w.finance[0]
+    )
+    services.validate_run(run, actor=w.finance[1])
+    return run
+
+
+def test_sepa_export_asks_for_a_target2_execution_date(
+    client, w, django_capture_on_commit_callbacks
+):
+    # Thursday 24/12/2026: Christmas, then a weekend; the next TARGET2 day is Monday 28/12.
+    with time_machine.travel(paris(2026, 12, 24, 10), tick=False):
+        run = _validated(w)
+        login(client, w.finance[1])
+        url = reverse("payments:run_export", args=[w.payer.pk, run.pk])
+        page = text(client.get(_detail(w, run)))
+        assert "Date d'exécution demandée" in page and 'value="2026-12-28"' in page
+        for value, message in (
+            ("2026-12-25", "Le 25/12/2026 est un jour de fermeture de TARGET2 (Noël)."),
+            ("2026-12-26", "Le 26/12/2026 est un jour de fermeture de TARGET2 (samedi)."),
+            ("2026-12-23", "La date d'exécution demandée (23/12/2026) est passée."),
+            ("2027-03-01", "plus de 60 jours"),
+            ("2027-01-01", "Le 01/01/2027 est un jour de fermeture de TARGET2 (jour de l'An)."),
+            ("31/02/2026", "Saisissez une date d'exécution valide."),
+            ("", "Indiquez la date d'exécution demandée."),
+        ):
+            response = client.post(url, {"execution_date": value})
+            assert response.status_code == 302 and response.url == _detail(w, run)
+            page = text(client.get(response.url))
+            assert message in page and "Rien n'a été exporté." in page, value
+            run.refresh_from_db()
+            assert run.status == RunStatus.VALIDATED and run.export_content is None
+            assert run.execution_date is None
+            assert not JournalEntry.objects.filter(
+                action=JournalEntry.Action.PAYMENT_RUN_EXPORTED
+            ).exists()
+        # Another payer's finance user, verified: 404, nothing exported.
+        outsider, other = finance_user(make_org(kind=Organisation.Kind.ISSUER)), Client()
+        login(other, outsider)
+        assert other.post(url, {"execution_date": "2026-12-28"}).status_code == 404
+        assert other.get(_detail(w, run)).status_code == 404
+        response = client.post(url, {"execution_date": "2026-12-29"})
+        assert response.status_code == 200
+        assert b"<ReqdExctnDt>2026-12-29</ReqdExctnDt>" in response.content
+        run.refresh_from_db()
+        assert run.status == RunStatus.EXPORTED and run.execution_date == date(2026, 12, 29)
+        entry = JournalEntry.objects.get(action=JournalEntry.Action.PAYMENT_RUN_EXPORTED)
+        assert entry.details["execution_date"] == "2026-12-29"
+        page = text(client.get(_detail(w, run)))
+        assert "Date d'exécution demandée" in page and "29/12/2026" in page
+        assert 'name="execution_date"' not in page
+        # Downloaded again, without a date or with another one: the very same bytes.
+        assert client.post(url).content == response.content
+        assert client.post(url, {"execution_date": "2026-12-30"}).content == response.content
+        run.refresh_from_db()
+        assert run.execution_date == date(2026, 12, 29)
+    with (
+        time_machine.travel(paris(2027, 1, 4, 10), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.mark_paid(run, paid_on=date(2027, 1, 4), actor=w.finance[0])
+    assert "Date d'exécution demandée à la banque : 29/12/2026" in mail.outbox[0].body
+    line = run.lines.order_by("pk").first()
+    pdf = client.get(reverse("payments:line_statement", args=[w.payer.pk, run.pk, line.pk, "pdf"]))
+    content = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Date d'exécution demandée à la banque : 29/12/2026" in content
+    rows = csv_rows(client.get(reverse("payments:runs_export", args=[w.payer.pk, "csv"])).content)
+    assert rows[0][-1] == "Date d'exécution demandée" and rows[1][-1] == "29/12/2026"
+
+
+def test_liquidation_list_export_has_no_date_field(client):
+    w = world(mode=Programme.PaymentMode.PUBLIC_ACCOUNTING)
+    w.redeem(0, w.passes[0:2], paris(2026, 1, 10))
+    run = _validated(w)
+    login(client, w.finance[1])
+    page = text(client.get(_detail(w, run)))
+    assert "Exporter la liste de liquidation" in page and 'name="execution_date"' not in page
+    response = client.post(reverse("payments:run_export", args=[w.payer.pk, run.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    run.refresh_from_db()
+    assert run.status == RunStatus.EXPORTED and run.execution_date is None
 
 
 def test_prepare_form_refuses_bad_input_in_french(client, w):
