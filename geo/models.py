@@ -73,6 +73,14 @@ class Commune(models.Model):
         blank=True,
         related_name="ept_communes",
     )
+    # The centre of the commune (for the steering maps), from the national address API
+    # (``manage.py geocode_communes``); unknown until geocoded.
+    latitude = models.DecimalField(
+        "latitude du centre", max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        "longitude du centre", max_digits=9, decimal_places=6, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = "commune"
@@ -87,6 +95,13 @@ class Commune(models.Model):
                 condition=models.Q(kind="COMMUNE", parent__isnull=True)
                 | models.Q(kind="ARRONDISSEMENT", parent__isnull=False),
                 name="commune_arrondissement_has_parent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(
+                    latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180
+                ),
+                name="commune_centre_valid",
             ),
         ]
 

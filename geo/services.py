@@ -13,13 +13,14 @@ import io
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
 from journal.models import JournalEntry
 from journal.services import record
@@ -623,3 +624,137 @@ def import_qpv(path: Path) -> QpvImportResult:
             details={"dataset": "qpv", "source": str(path), **asdict(result)},
         )
     return result
+
+
+# --- Centres of communes (the steering maps) -------------------------------------------------
+
+
+@dataclass
+class LocateResult:
+    """What ``locate_communes`` did: communes located (their centre written), and the failures
+    as (commune, French reason); a failed commune is left as it was."""
+
+    located: list[Commune]
+    failures: list[tuple[Commune, str]]
+
+    def summary(self) -> str:
+        n = format_count
+        lines = [
+            f"Centres des communes : {n(len(self.located))} localisées, "
+            f"{n(len(self.failures))} en échec."
+        ]
+        lines += [f"- {commune} : {reason}" for commune, reason in self.failures]
+        return "\n".join(lines)
+
+
+def communes_without_centre(
+    programme_id: int | None = None, all_missing: bool = False
+) -> QuerySet[Commune]:
+    """The communes to geocode: by default those of territories (of one programme, or of all)
+    without a centre; with ``all_missing``, every commune without one."""
+    from programmes.models import Territory
+
+    qs = Commune.objects.filter(latitude__isnull=True)
+    if not all_missing:
+        territories = Territory.objects.all()
+        if programme_id is not None:
+            territories = territories.filter(programme_id=programme_id)
+        qs = qs.filter(insee_code__in=territories.values("commune_id"))
+    return qs.distinct().order_by("insee_code")
+
+
+def _write_centre(commune: Commune, latitude: Any, longitude: Any) -> None:
+    """One UPDATE writes both coordinates: a commune is never half-located."""
+    Commune.objects.filter(pk=commune.pk).update(latitude=latitude, longitude=longitude)
+    commune.latitude, commune.longitude = latitude, longitude
+
+
+def locate_communes(
+    communes: Iterable[Commune],
+    fetch: Callable[[str, float], bytes] | None = None,
+    base_url: str | None = None,
+) -> LocateResult:
+    """Ask the national address API for the centre of each commune and write it. A failure
+    (timeout, unreadable answer, no municipality with exactly this INSEE code) is reported and
+    leaves that commune unchanged; the others are written."""
+    from .geocoding import GeocodingError, locate
+
+    result = LocateResult(located=[], failures=[])
+    for commune in communes:
+        try:
+            centre = locate(commune.insee_code, commune.name, fetch=fetch, base_url=base_url)
+        except GeocodingError as exc:
+            result.failures.append((commune, str(exc)))
+            continue
+        _write_centre(commune, centre.latitude, centre.longitude)
+        result.located.append(commune)
+    if result.located:
+        record(
+            JournalEntry.Action.REFERENCE_DATA_IMPORTED,
+            details={
+                "dataset": "centres des communes (BAN)",
+                "located": [c.insee_code for c in result.located],
+                "failures": [c.insee_code for c, _ in result.failures],
+            },
+        )
+    return result
+
+
+CENTRE_COLUMNS = ("insee_code", "latitude", "longitude")
+
+
+def load_centres_csv(path: Path, skip_unknown: bool = False) -> int:
+    """Write the centres listed in a CSV file (``insee_code;latitude;longitude``, e.g.
+    ``geo/data/centres_demo.csv``). The whole file is checked before anything is written (one
+    transaction); communes absent from the reference data are an error, or skipped with
+    ``skip_unknown`` (the demo, on a partial reference). Idempotent: returns the number of
+    communes whose centre changed."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ReferenceDataError(f"Fichier introuvable : {path}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReferenceDataError(f"Lecture impossible de {path} : {exc}.") from exc
+    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    if not set(CENTRE_COLUMNS) <= set(reader.fieldnames or []):
+        raise ReferenceDataError(
+            f"{path.name} : colonnes attendues {', '.join(CENTRE_COLUMNS)} (séparateur « ; »)."
+        )
+    centres: dict[str, tuple[Decimal, Decimal]] = {}
+    for number, row in enumerate(reader, start=2):
+        code = (row["insee_code"] or "").strip()
+        if not INSEE_CODE_RE.match(code):
+            raise ReferenceDataError(f"{path.name}, ligne {number} : code INSEE invalide.")
+        try:
+            latitude = Decimal(row["latitude"].strip().replace(",", "."))
+            longitude = Decimal(row["longitude"].strip().replace(",", "."))
+        except (InvalidOperation, AttributeError):
+            raise ReferenceDataError(
+                f"{path.name}, ligne {number} : latitude ou longitude invalide."
+            ) from None
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ReferenceDataError(
+                f"{path.name}, ligne {number} : position hors des bornes (latitude −90 à 90, "
+                "longitude −180 à 180)."
+            )
+        step = Decimal("0.000001")
+        centres[code] = (latitude.quantize(step), longitude.quantize(step))
+    known = {c.insee_code: c for c in Commune.objects.filter(insee_code__in=list(centres))}
+    missing = sorted(set(centres) - set(known))
+    if missing and not skip_unknown:
+        raise ReferenceDataError(
+            f"{path.name} : communes absentes du référentiel ({', '.join(missing)}). Lancez "
+            "d'abord « manage.py import_communes »."
+        )
+    changed = 0
+    with transaction.atomic():
+        for code, (latitude, longitude) in centres.items():
+            commune = known.get(code)
+            if commune is None:
+                continue
+            if (commune.latitude, commune.longitude) != (latitude, longitude):
+                _write_centre(commune, latitude, longitude)
+                changed += 1
+    return changed

@@ -307,6 +307,7 @@ MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 RECHERCHE_ENTREPRISES_URL = os.environ.get(
     "RECHERCHE_ENTREPRISES_URL", "https://recherche-entreprises.api.gouv.fr"
 )
+ADRESSE_API_URL = os.environ.get("ADRESSE_API_URL", "https://api-adresse.data.gouv.fr")
 
 LOGGING = {
     "version": 1,
