@@ -131,3 +131,46 @@ class HolderStock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder} : {self.in_stock}"
+
+
+class PlaceFigure(models.Model):
+    """Passes of a programme used at one place, from one territory (the territory holding the
+    passes when they were used; none for passes used straight from the funder's stock): the
+    figures of the places on the steering maps. One row per (place, territory): its size grows
+    with places, not with passes."""
+
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.CASCADE, related_name="+"
+    )
+    place = models.ForeignKey("operators.Place", on_delete=models.CASCADE, related_name="+")
+    territory = models.ForeignKey(
+        "programmes.Territory", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    redeemed = models.BigIntegerField("pass utilisés")
+    reimbursed = models.BigIntegerField("dont remboursés")
+
+    class Meta:
+        verbose_name = "chiffre d'un lieu"
+        verbose_name_plural = "chiffres des lieux"
+        indexes = [models.Index(fields=["programme", "territory"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    redeemed__gt=0, reimbursed__gte=0, reimbursed__lte=models.F("redeemed")
+                ),
+                name="steering_place_figure_consistent",
+            ),
+            models.UniqueConstraint(
+                fields=["programme", "place", "territory"],
+                condition=Q(territory__isnull=False),
+                name="steering_place_figure_unique_territory",
+            ),
+            models.UniqueConstraint(
+                fields=["programme", "place"],
+                condition=Q(territory__isnull=True),
+                name="steering_place_figure_unique_no_territory",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_id} : {self.redeemed}"

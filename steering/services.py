@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, DateField, Func, IntegerField, Max, Min, Q, Sum
+from django.db.models import Count, DateField, F, Func, IntegerField, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from ledger.models import EventKind, Order, Pass, PassEvent, PassStatus
 from organisations.models import Organisation
 from programmes.models import Programme, Territory
 
-from .models import Figure, HolderStock, Metric, Refresh
+from .models import Figure, HolderStock, Metric, PlaceFigure, Refresh
 
 USED = (PassStatus.REDEEMED, PassStatus.REIMBURSED)
 CUSTODY_KINDS = (EventKind.TRANSFERRED, EventKind.REALLOCATED, EventKind.RETURNED)
@@ -98,7 +98,8 @@ def _month(value: date | datetime) -> date:
 def compute(programme: Programme, now: datetime | None = None) -> dict[str, Any]:
     """The programme's figures computed from the ledger (nothing written): ``figures`` maps
     (order id, territory id or None, month, metric, bucket) to a number of passes, ``stock``
-    maps holder id to its stock line."""
+    maps holder id to its stock line, ``places`` maps (place id, territory id or None) to
+    (passes used there, of which reimbursed)."""
     now = now or timezone.now()
     territory_of = holder_territories(programme)
     figures: dict[tuple, int] = defaultdict(int)
@@ -174,6 +175,18 @@ def compute(programme: Programme, now: datetime | None = None) -> dict[str, Any]
         if row["days"] is not None:  # a pass used straight from stock has no hand-out date
             add(*key, Metric.DELAY, row["n"], bucket=max(0, row["days"]))
 
+    # Passes used per place of redemption and territory (the maps' places): one GROUP BY.
+    places: dict[tuple[int, int | None], list[int]] = defaultdict(lambda: [0, 0])
+    per_place = (
+        passes.filter(status__in=USED, redemption__isnull=False)
+        .values("holder_id", place_id=F("redemption__place_id"))
+        .annotate(n=Count("pk"), paid=Count("pk", filter=Q(status=PassStatus.REIMBURSED)))
+    )
+    for row in per_place:
+        line = places[(row["place_id"], territory_of.get(row["holder_id"]))]
+        line[0] += row["n"]
+        line[1] += row["paid"]
+
     # The state now, for the end-of-validity countdown.
     states = (
         passes.filter(status__in=[PassStatus.IN_STOCK, PassStatus.DISTRIBUTED])
@@ -213,7 +226,11 @@ def compute(programme: Programme, now: datetime | None = None) -> dict[str, Any]
         }
         for row in stock_rows
     }
-    return {"figures": dict(figures), "stock": stock}
+    return {
+        "figures": dict(figures),
+        "stock": stock,
+        "places": {key: tuple(value) for key, value in places.items()},
+    }
 
 
 def refresh_programme(programme: Programme, now: datetime | None = None) -> Refresh:
@@ -225,6 +242,7 @@ def refresh_programme(programme: Programme, now: datetime | None = None) -> Refr
         result = compute(programme, now)
         Figure.objects.filter(programme=programme).delete()
         HolderStock.objects.filter(programme=programme).delete()
+        PlaceFigure.objects.filter(programme=programme).delete()
         Figure.objects.bulk_create(
             (
                 Figure(
@@ -246,6 +264,19 @@ def refresh_programme(programme: Programme, now: datetime | None = None) -> Refr
         HolderStock.objects.bulk_create(
             HolderStock(programme=programme, holder_id=holder_id, **line)
             for holder_id, line in result["stock"].items()
+        )
+        PlaceFigure.objects.bulk_create(
+            (
+                PlaceFigure(
+                    programme=programme,
+                    place_id=place_id,
+                    territory_id=territory_id,
+                    redeemed=redeemed,
+                    reimbursed=reimbursed,
+                )
+                for (place_id, territory_id), (redeemed, reimbursed) in result["places"].items()
+            ),
+            batch_size=2000,
         )
         total = Pass.objects.filter(order__programme=programme).count()
         refresh, _ = Refresh.objects.update_or_create(
