@@ -19,11 +19,12 @@ from django.utils import timezone
 from ledger.custody import distribution_stops_on
 from ledger.custody_queries import age_in_days, dormant_days
 from ledger.models import Order, OrderStatus
+from operators.models import Place
 from organisations.models import Organisation
 from organisations.queries import get_membership
 from programmes.models import Programme, Territory
 
-from .models import Figure, HolderStock, Metric, Refresh
+from .models import Figure, HolderStock, Metric, PlaceFigure, Refresh
 
 SMALL_COUNT = 11  # public page: a count below this is shown as « moins de 11 »
 NOT_FOUND = "Tableau de bord introuvable."
@@ -220,6 +221,16 @@ class OrderCountdown:
 
 
 @dataclass
+class PlaceLine:
+    """Passes used at one place (of the dashboard's scope: for a municipality, only the passes
+    of its territories)."""
+
+    place: Place
+    redeemed: int = 0
+    reimbursed: int = 0
+
+
+@dataclass
 class Dashboard:
     programmes: list[Programme]
     lines: list[Line]
@@ -231,6 +242,7 @@ class Dashboard:
     reimbursed_available: bool
     dormant_days: int
     whole: bool = True  # the programmes' every territory and the funder's own stock
+    places: list[PlaceLine] = field(default_factory=list)
 
     @property
     def ordered(self) -> int | str:
@@ -364,6 +376,7 @@ def build_dashboard(
         .first()
     )
     ordered_lines = [lines[t.pk] for t in territories]
+    places = place_lines(programme_ids, None if whole else territory_ids)
     if None in lines:
         ordered_lines.append(lines[None])
     return Dashboard(
@@ -377,7 +390,36 @@ def build_dashboard(
         reimbursed_available=payments_available(),
         dormant_days=dormant_days(),
         whole=whole,
+        places=places,
     )
+
+
+def place_lines(
+    programme_ids: list[int], territory_ids: list[int] | None = None
+) -> list[PlaceLine]:
+    """Passes used per place, summed over ``programme_ids`` from the rollup (``PlaceFigure``);
+    with ``territory_ids``, only the passes of these territories (a municipality never sees the
+    passes of another territory used at the same place). Most used first."""
+    rows = PlaceFigure.objects.filter(programme_id__in=programme_ids)
+    if territory_ids is not None:
+        rows = rows.filter(territory_id__in=territory_ids)
+    totals = {
+        row["place_id"]: row
+        for row in rows.order_by()
+        .values("place_id")
+        .annotate(redeemed=Sum("redeemed"), reimbursed=Sum("reimbursed"))
+    }
+    places = Place.objects.filter(pk__in=list(totals)).select_related("operator", "commune")
+    result = [
+        PlaceLine(
+            place=place,
+            redeemed=totals[place.pk]["redeemed"],
+            reimbursed=totals[place.pk]["reimbursed"],
+        )
+        for place in places
+    ]
+    result.sort(key=lambda line: (-line.redeemed, line.place.name, line.place.pk))
+    return result
 
 
 # --- Tables (pages and exports) ---------------------------------------------------------------
@@ -543,7 +585,22 @@ def tables(dashboard: Dashboard) -> dict[str, Table]:
             if line.territory is not None
         ],
     )
-    return {t.slug: t for t in (funnel, months, stock, countdown, anct)}
+    places = Table(
+        "lieux",
+        "Lieux",
+        ["Lieu", "Opérateur", "Commune", "Pass utilisés", "Dont remboursés"],
+        [
+            [
+                line.place.name,
+                line.place.operator.name,
+                line.place.commune.name,
+                line.redeemed,
+                line.reimbursed if reimbursed else AVAILABLE_SOON,
+            ]
+            for line in dashboard.places
+        ],
+    )
+    return {t.slug: t for t in (funnel, months, stock, countdown, anct, places)}
 
 
 # --- Public statistics ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Steering pages: the funder's programme dashboard, the municipality's and the hub's, the
 public statistics, and their CSV/XLSX exports. Every page reads the rollup (queries.py)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from organisations.models import Organisation, Role
 from organisations.queries import get_membership_or_404
 from programmes.models import Programme
 
-from . import charts, queries, report, services
+from . import charts, maps, queries, report, services
 from .models import Metric
 
 Kind = Organisation.Kind
@@ -52,12 +53,29 @@ def _charts(dashboard: queries.Dashboard) -> dict:
     }
 
 
-def _context(dashboard: queries.Dashboard, **extra) -> dict:
+MAP_SCOPES = {
+    Kind.FUNDER: "Tous les territoires du programme, et les lieux où ses pass ont été utilisés.",
+    Kind.MUNICIPALITY: (
+        "Votre territoire, et les lieux où des pass de votre territoire ont été utilisés, avec "
+        "ces seuls pass : les chiffres des autres territoires n'y figurent pas."
+    ),
+    Kind.HUB: (
+        "Les territoires des programmes que vous accompagnez, et les lieux où leurs pass ont été "
+        "utilisés."
+    ),
+}
+
+
+def _context(dashboard: queries.Dashboard, scope: str = Kind.FUNDER, **extra) -> dict:
     return {
         "dashboard": dashboard,
         "tables": queries.tables(dashboard),
         "charts": _charts(dashboard),
         "Metric": Metric,
+        "map_data": maps.map_data(dashboard),
+        "map_scope": MAP_SCOPES[scope],
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         **extra,
     }
 
@@ -171,6 +189,7 @@ def municipality(request: HttpRequest, organisation_id: int) -> HttpResponse:
         context.update(
             _context(
                 dashboard,
+                scope=Kind.MUNICIPALITY,
                 export_url="steering:municipality_export",
                 export_key=organisation.pk,
             )
@@ -204,7 +223,12 @@ def hub(request: HttpRequest, organisation_id: int) -> HttpResponse:
     context = {"organisation": organisation, "membership": membership}
     if dashboard is not None:
         context.update(
-            _context(dashboard, export_url="steering:hub_export", export_key=organisation.pk)
+            _context(
+                dashboard,
+                scope=Kind.HUB,
+                export_url="steering:hub_export",
+                export_key=organisation.pk,
+            )
         )
     return render(request, "steering/hub.html", context)
 
