@@ -2,17 +2,19 @@
 under both PIC rules; the rollup equals a recount from the ledger; the rebuild command."""
 
 import io
+from collections import Counter
 from datetime import date
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
-from ledger.models import Pass, PassStatus
+from ledger.models import Pass, PassStatus, RedemptionLine
 from ledger.queries import order_counters
+from operators.models import Place
 from programmes.models import Programme
 from steering import queries, services
-from steering.models import Figure, HolderStock, Metric, Refresh
+from steering.models import Figure, HolderStock, Metric, PlaceFigure, Refresh
 from steering.services import USED
 
 from .scenario import at, build
@@ -123,9 +125,39 @@ def test_rollup_equals_a_recount_from_the_ledger_and_the_command_rebuilds_it():
         total(Metric.DELAY) == passes.filter(status__in=USED, distributed_at__isnull=False).count()
     )
 
+    # Places: the rollup per (place, territory) equals a recount of the redemptions, done another
+    # way (through the redemption lines), and the scenario's figures by hand.
+    places = {
+        (p.place_id, p.territory_id): (p.redeemed, p.reimbursed)
+        for p in PlaceFigure.objects.filter(programme=s.programme)
+    }
+    with time_machine.travel(END, tick=False):
+        assert places == services.compute(s.programme)["places"]
+    recount = Counter()
+    for line in RedemptionLine.objects.filter(pass_obj__order=s.order).select_related(
+        "redemption", "pass_obj"
+    ):
+        if line.pass_obj.status in USED:
+            recount[line.redemption.place_id] += 1
+    per_place = Counter()
+    for (place_id, _), (redeemed, _) in places.items():
+        per_place[place_id] += redeemed
+    assert per_place == recount
+    assert sum(r for r, _ in places.values()) == total(Metric.REDEEMED)
+    assert sum(p for _, p in places.values()) == total(Metric.REIMBURSED)
+    assoc_place = Place.objects.get(name="Lieu Association Clic Solidaire")
+    company_place = Place.objects.get(name="Boutique numérique")
+    a, b = s.territory_a.pk, s.territory_b.pk
+    assert {k: v[0] for k, v in places.items()} == {
+        (assoc_place.pk, a): 3,
+        (company_place.pk, a): 1,
+        (assoc_place.pk, b): 1,
+    }
+
     # Wipe the rollup and rebuild it with the command: the same rows come back.
     Figure.objects.all().delete()
     HolderStock.objects.all().delete()
+    PlaceFigure.objects.all().delete()
     with time_machine.travel(END, tick=False):
         call_command("steering_refresh", stdout=io.StringIO())
     again = {
@@ -133,6 +165,10 @@ def test_rollup_equals_a_recount_from_the_ledger_and_the_command_rebuilds_it():
         for f in Figure.objects.filter(programme=s.programme)
     }
     assert again == stored
+    assert {
+        (p.place_id, p.territory_id): (p.redeemed, p.reimbursed)
+        for p in PlaceFigure.objects.filter(programme=s.programme)
+    } == places
     assert Refresh.objects.get(programme=s.programme).pass_count == 40
 
 
