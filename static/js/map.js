@@ -84,7 +84,7 @@
 
   function addMarker(L, layer, item, style) {
     var marker = L.circleMarker([item.lat, item.lng], style);
-    marker.bindPopup(popupContent(item));
+    marker.bindPopup(popupContent(item), { minWidth: 220, maxWidth: 360 });
     marker.bindTooltip(item.name);
     marker.addTo(layer);
     return marker;
@@ -101,6 +101,7 @@
       zoomControl: false,
       attributionControl: true,
       fadeAnimation: false, // popups appear at once (and legible for contrast checks)
+      zoomSnap: 0.5, // fit the markers closer than whole zoom levels allow
     });
     L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");
