@@ -12,13 +12,14 @@ through the same parsing code (as ``operators.sirene`` does).
 import json
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+
+from core import http
 
 TIMEOUT_SECONDS = 5
 MAX_RESPONSE_BYTES = 1_000_000
@@ -40,13 +41,10 @@ class Centre:
 
 
 def urllib_fetch(url: str, timeout: float) -> bytes:
-    if not url.startswith(("https://", "http://")):
-        raise GeocodingError("Adresse du service national d'adresses invalide.")
-    request = urllib.request.Request(  # noqa: S310 — http(s) only, checked above
-        url, headers={"Accept": "application/json", "User-Agent": "Passnum/1.0"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — fixed base
-        return response.read(MAX_RESPONSE_BYTES + 1)
+    try:
+        return http.get(url, timeout, MAX_RESPONSE_BYTES)
+    except ValueError:
+        raise GeocodingError("Adresse du service national d'adresses invalide.") from None
 
 
 def search_url(insee_code: str, name: str, base_url: str | None = None) -> str:

@@ -9,13 +9,13 @@ through the same parsing code.
 import json
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
+from core import http
 from organisations.validators import normalise_siret
 
 TIMEOUT_SECONDS = 5
@@ -64,13 +64,12 @@ class CompanyInfo:
 
 
 def urllib_fetch(url: str, timeout: float) -> bytes:
-    if not url.startswith(("https://", "http://")):
-        raise CompanySearchError("Adresse du service de recherche d'entreprises invalide.")
-    request = urllib.request.Request(  # noqa: S310 — http(s) only, checked above
-        url, headers={"Accept": "application/json", "User-Agent": "Passnum/1.0"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — fixed base
-        return response.read(MAX_RESPONSE_BYTES + 1)
+    try:
+        return http.get(url, timeout, MAX_RESPONSE_BYTES)
+    except ValueError:
+        raise CompanySearchError(
+            "Adresse du service de recherche d'entreprises invalide."
+        ) from None
 
 
 def search_url(siret: str, base_url: str | None = None) -> str:

@@ -8,12 +8,13 @@ centroids: the machine where they were written has no internet access. Nothing w
 """
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs
+
+from core.tests.recorded_http import serve
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ban"
 
@@ -32,37 +33,16 @@ def recorded(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 — http.server's naming
-        url = urlsplit(self.path)
-        citycode = parse_qs(url.query).get("citycode", [""])[0]
-        answer = RECORDED.get(citycode, "empty.json") if url.path == "/search/" else 404
-        self.server.requests.append(self.path)
-        if isinstance(answer, int):
-            body = json.dumps({"code": answer, "message": "Erreur"}).encode()
-            self.send_response(answer)
-        else:
-            body = recorded(answer)
-            self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):  # keep the test output clean
-        pass
+def _answer(url: SplitResult) -> tuple[int, bytes]:
+    citycode = parse_qs(url.query).get("citycode", [""])[0]
+    answer = RECORDED.get(citycode, "empty.json") if url.path == "/search/" else 404
+    if isinstance(answer, int):
+        return answer, json.dumps({"code": answer, "message": "Erreur"}).encode()
+    return 200, recorded(answer)
 
 
 @contextmanager
 def address_api() -> Iterator[ThreadingHTTPServer]:
     """Serve the recorded answers on 127.0.0.1; ``server.url`` is the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.requests = []
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(_answer) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from core.tests.recorded_http import replay as replay_body
 from geo import geocoding
 from geo.models import Commune
 from geo.services import communes_without_centre, load_centres_csv, locate_communes
@@ -21,14 +22,7 @@ from .ban_api import address_api, recorded
 
 
 def replay(name: str):
-    calls = []
-
-    def fetch(url: str, timeout: float) -> bytes:
-        calls.append((url, timeout))
-        return recorded(name)
-
-    fetch.calls = calls
-    return fetch
+    return replay_body(recorded(name))
 
 
 def test_municipality_found_with_its_centre():

@@ -4,6 +4,7 @@ import urllib.error
 
 import pytest
 
+from core.tests.recorded_http import replay as replay_body
 from operators import sirene
 
 from .fixtures import company_api, recorded
@@ -11,14 +12,7 @@ from .fixtures import company_api, recorded
 
 def replay(name: str):
     """A transport that answers with a recorded response (the client's parsing runs on it)."""
-    calls = []
-
-    def fetch(url: str, timeout: float) -> bytes:
-        calls.append((url, timeout))
-        return recorded(name)
-
-    fetch.calls = calls
-    return fetch
+    return replay_body(recorded(name))
 
 
 def test_association_found_with_its_representative():
