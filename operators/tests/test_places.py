@@ -366,3 +366,14 @@ def test_an_empty_post_is_an_error_not_a_blank_form(client, operator, admin, com
     response = client.post(reverse("operators:place_create", args=[operator.pk]), {})
     assert response.status_code == 400
     assert not Place.objects.exists()
+
+
+def test_the_database_refuses_half_a_position(operator, commune):
+    """NULL passes a CHECK: the constraint asks for both coordinates or neither."""
+    from django.db import IntegrityError, transaction
+
+    place = make_place(operator, commune, latitude=Decimal("48.9"), longitude=Decimal("2.38"))
+    for values in ({"longitude": None}, {"latitude": None}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Place.objects.filter(pk=place.pk).update(**values)
+    Place.objects.filter(pk=place.pk).update(latitude=None, longitude=None)
