@@ -110,3 +110,39 @@ def test_demo_ledger_is_realistic_and_verifies(communes):
     assert Pass.objects.filter(holder__kind="PRESCRIBER").exists()
     report = verify_ledger()
     assert report.ok, [str(m) for m in report.mismatches][:5]
+
+
+def test_demo_ledger_replays_months_of_history(communes):
+    """The demo ledger is a programme of about eight months: hand-outs over several months,
+    redemptions days after, PIC alerts, a dormant prescriber; nothing dated in the future; a
+    second run changes nothing."""
+    from django.utils import timezone
+
+    from journal.models import JournalEntry
+    from ledger.models import Order, PassEvent
+    from ledger.verification import verify_ledger
+    from steering.queries import build_dashboard
+
+    call_command("demo", booklets=200)
+    programme = Programme.objects.get(name="Pass numérique Grand Paris 2021")
+    order = Order.objects.filter(programme=programme).order_by("pk").first()
+    assert (timezone.now() - order.created_at).days > 200
+    assert order.activated_at > order.issued_at > order.confirmed_at > order.created_at
+    now = timezone.now()
+    assert PassEvent.objects.filter(created_at__gt=now).count() == 0
+    assert JournalEntry.objects.filter(created_at__gt=now).count() == 0
+
+    dashboard = build_dashboard([programme])
+    active_months = [month for month, line in dashboard.months if line.distributed]
+    assert len(active_months) >= 6
+    assert dashboard.total.median_delay > 0
+    assert 1 <= len(dashboard.alerts) < len(dashboard.lines) // 2
+    assert dashboard.total.pic_share >= 50
+    dormant = [row for row in dashboard.stock if row.dormant_passes and row.territory]
+    assert any(row.holder.kind == Organisation.Kind.PRESCRIBER for row in dormant)
+    assert any(row.in_stock and not row.dormant_passes for row in dashboard.stock)
+    assert verify_ledger().ok
+
+    events = PassEvent.objects.count()
+    call_command("demo", booklets=200)
+    assert PassEvent.objects.count() == events

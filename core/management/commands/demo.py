@@ -45,7 +45,9 @@ class Command(BaseCommand):
                 f"Commande {ledger['order']} : "
                 + f"{ledger['passes']:,}".replace(",", " ")
                 + " pass émis et activés, carnets remis à "
-                f"{ledger['territories']} territoires, {ledger['handed_out']} pass remis, "
+                f"{ledger['territories']} territoires, {ledger['handed_out']} pass remis"
+                + (f" en {ledger['months']} mois" if ledger.get("months") else "")
+                + ", "
                 f"{ledger['redeemed']} utilisés, {ledger['cancelled']} annulés."
             )
             if "sample_serial" in ledger:
