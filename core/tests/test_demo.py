@@ -116,10 +116,11 @@ def test_demo_ledger_replays_months_of_history(communes):
     """The demo ledger is a programme of about eight months: hand-outs over several months,
     redemptions days after, PIC alerts, a dormant prescriber; nothing dated in the future; a
     second run changes nothing."""
+    from django.db.models import F
     from django.utils import timezone
 
     from journal.models import JournalEntry
-    from ledger.models import Order, PassEvent
+    from ledger.models import Order, Pass, PassEvent, Transfer
     from ledger.verification import verify_ledger
     from steering.queries import build_dashboard
 
@@ -131,6 +132,15 @@ def test_demo_ledger_replays_months_of_history(communes):
     now = timezone.now()
     assert PassEvent.objects.filter(created_at__gt=now).count() == 0
     assert JournalEntry.objects.filter(created_at__gt=now).count() == 0
+    # Every step is dated by the demo clock, consistently: no use before the hand-out, no receipt
+    # before the transfer, a pass's use dated like its redemption.
+    assert not Pass.objects.filter(redeemed_at__lt=F("distributed_at")).exists()
+    assert not Transfer.objects.filter(acknowledged_at__lt=F("created_at")).exists()
+    assert (
+        not Pass.objects.filter(redemption__isnull=False)
+        .exclude(redeemed_at=F("redemption__created_at"))
+        .exists()
+    )
 
     dashboard = build_dashboard([programme])
     active_months = [month for month, line in dashboard.months if line.distributed]
