@@ -54,6 +54,7 @@ def bar_chart(
     plot = WIDTH - LABEL_WIDTH - 90
     height = len(items) * (BAR_HEIGHT + GAP) + GAP + (18 if target is not None else 0)
     body = []
+    texts = []  # drawn last: over the target line, with a white halo (CSS)
     for i, (label, value) in enumerate(items):
         y = GAP + i * (BAR_HEIGHT + GAP)
         body.append(
@@ -83,7 +84,7 @@ def bar_chart(
                 BAR_HEIGHT,
             )
         )
-        body.append(
+        texts.append(
             format_html(
                 '<text class="steering-chart-value" x="{}" y="{}">{}</text>',
                 LABEL_WIDTH + width + 6,
@@ -103,8 +104,9 @@ def bar_chart(
                 t=height - 4,
                 v=_number(target),
                 u=unit,
-            )
+            ),
         )
+    body.extend(texts)
     desc = " ; ".join(f"{label} : {_shown(v, unit)}" for label, v in items)
     if target is not None:
         desc += f" ; objectif {_number(target)}{unit}"

@@ -101,7 +101,7 @@
       zoomControl: false,
       attributionControl: true,
       fadeAnimation: false, // popups appear at once (and legible for contrast checks)
-      zoomSnap: 0.5, // fit the markers closer than whole zoom levels allow
+      zoomSnap: 0.25, // fit the markers closer than whole zoom levels allow
     });
     L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");
