@@ -186,6 +186,11 @@ class _EventKind:
     moved: str
     no_territory: str = ""
     foreign_territory: str = ""
+    # Deletion: the journal action, the related rows that say who was present, the refusals.
+    deleted: str = ""
+    presence: tuple[str, str] = ("attendances", "attended")
+    admin_only: str = ""
+    gone: str = ""
 
 
 TRAINING = _EventKind(
@@ -205,6 +210,12 @@ TRAINING = _EventKind(
     moved="Une session ne change pas de programme.",
     no_territory="Choisissez au moins un territoire concerné.",
     foreign_territory="Les territoires concernés doivent appartenir au programme.",
+    deleted=Action.TRAINING_DELETED,
+    admin_only=(
+        "Des présences sont enregistrées pour cette session : seul un administrateur du hub peut "
+        "la supprimer. Rien n'a été supprimé."
+    ),
+    gone="Cette session de formation a déjà été supprimée.",
 )
 COMMITTEE = _EventKind(
     model=FollowupCommittee,
@@ -212,6 +223,12 @@ COMMITTEE = _EventKind(
     fields=("held_at", "is_remote", "place", "agenda"),
     place_of="du comité",
     moved="Ce comité concerne un autre territoire.",
+    deleted=Action.COMMITTEE_DELETED,
+    admin_only=(
+        "Des présences sont enregistrées pour ce comité : seul un administrateur du hub peut le "
+        "supprimer. Rien n'a été supprimé."
+    ),
+    gone="Ce comité de suivi a déjà été supprimé.",
 )
 MEETING = _EventKind(
     model=SharingMeeting,
@@ -221,6 +238,13 @@ MEETING = _EventKind(
     moved="Une réunion ne change pas de programme.",
     no_territory="Invitez au moins un territoire.",
     foreign_territory="Les territoires invités doivent appartenir au programme.",
+    deleted=Action.SHARING_MEETING_DELETED,
+    presence=("invitees", "present"),
+    admin_only=(
+        "Des territoires sont notés présents à cette réunion : seul un administrateur du "
+        "commanditaire peut la supprimer. Rien n'a été supprimé."
+    ),
+    gone="Cette réunion de partage d'expérience a déjà été supprimée.",
 )
 
 
@@ -260,6 +284,85 @@ def _new_or_locked(
         if field in data:
             setattr(event, field, data[field])
     return event, created
+
+
+def _kind_of(event: Event) -> _EventKind:
+    return {TrainingSession: TRAINING, FollowupCommittee: COMMITTEE, SharingMeeting: MEETING}[
+        type(event)
+    ]
+
+
+def present_count(event: Event) -> int:
+    """How many attendees (training, committee) or invited territories (meeting) are recorded
+    as present."""
+    related, flag = _kind_of(event).presence
+    return getattr(event, related).filter(**{flag: True}).count()
+
+
+def deletion_refusal(event: Event, *, by: User, organisation: Organisation) -> str:
+    """Why ``by`` may not delete ``event`` (French), or "" when they may. Rule: an event with
+    someone recorded as present is evidence reported to the funder (attendance rates, the
+    evaluation report); only an administrator of the organiser deletes it. Otherwise (a
+    cancelled session, a committee or meeting without presences) any writer may."""
+    if not present_count(event):
+        return ""
+    if Membership.active.filter(user=by, organisation=organisation, role=Role.ADMIN).exists():
+        return ""
+    return _kind_of(event).admin_only
+
+
+def _when(moment) -> str:
+    return f"{timezone.localtime(moment):%d/%m/%Y %H:%M}"
+
+
+def _delete_event(
+    event: Event,
+    *,
+    details: dict[str, Any],
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None,
+) -> dict[str, Any]:
+    """Delete a locked event (its attendance or invitation rows go with it) after the rule
+    check, journaled with ``details`` (the row is gone afterwards). Its stored minutes PDF, if
+    any, is deleted from storage once the transaction commits, never before. Call within a
+    transaction."""
+    kind = _kind_of(event)
+    refusal = deletion_refusal(event, by=by, organisation=organisation)
+    if refusal:
+        raise FollowupError(refusal)
+    related, flag = kind.presence
+    rows = getattr(event, related).all()
+    details = {**details, "rows": rows.count(), "present": rows.filter(**{flag: True}).count()}
+    stored = ""
+    if isinstance(event, Minutes):
+        stored = event.minutes_file.name if event.minutes_file else ""
+        details["minutes_text"] = bool(event.minutes_html)
+        details["minutes_pdf"] = event.minutes_file_name if stored else ""
+    record(
+        kind.deleted,
+        actor=by,
+        organisation=organisation,
+        obj=event,
+        request=request,
+        details=details,
+    )
+    event.delete()
+    if stored:
+        _delete_files_on_commit(event, [stored])
+    return details
+
+
+def _locked_or_gone(kind: _EventKind, event: Event, *related: str) -> Event:
+    locked = (
+        kind.model.objects.select_for_update(of=("self",))
+        .select_related(*related)
+        .filter(pk=event.pk)
+        .first()
+    )
+    if locked is None:
+        raise FollowupError(kind.gone)
+    return locked
 
 
 # --- Trainings ------------------------------------------------------------------------------
@@ -386,6 +489,39 @@ def set_training_attendance(
     return rows
 
 
+@transaction.atomic
+def delete_training(
+    session: TrainingSession,
+    *,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> dict[str, Any]:
+    """Delete a training session of the programme's hub, with its attendance list (see
+    ``deletion_refusal`` for who may once someone was present). Returns the journal details,
+    whose ``description`` names what was deleted."""
+    session = _locked_or_gone(TRAINING, session, "programme")
+    _require(
+        queries.is_hub_of(organisation, session.programme),
+        "Seul le hub du programme supprime ses formations.",
+    )
+    territories = session.territories.select_related("commune").order_by("commune__name")
+    return _delete_event(
+        session,
+        details={
+            "description": f"Session « {session.title} » du {_when(session.starts_at)}",
+            "programme": session.programme_id,
+            "audience": session.audience,
+            "starts_at": session.starts_at.isoformat(),
+            "trainer": session.trainer,
+            "territories": [t.commune.name for t in territories],
+        },
+        by=by,
+        organisation=organisation,
+        request=request,
+    )
+
+
 # --- Follow-up committees -------------------------------------------------------------------
 
 
@@ -501,6 +637,38 @@ def set_committee_attendance(
     return rows
 
 
+@transaction.atomic
+def delete_committee(
+    committee: FollowupCommittee,
+    *,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> dict[str, Any]:
+    """Delete a territory's follow-up committee with its attendance and its minutes (the PDF
+    leaves the storage after the commit). Returns the journal details."""
+    committee = _locked_or_gone(COMMITTEE, committee, "territory__programme", "territory__commune")
+    territory = committee.territory
+    _require(
+        queries.is_hub_of(organisation, territory.programme),
+        "Seul le hub du programme supprime les comités de suivi.",
+    )
+    return _delete_event(
+        committee,
+        details={
+            "description": (
+                f"Comité de suivi de {territory.commune.name} du {_when(committee.held_at)}"
+            ),
+            "territory": territory.pk,
+            "held_at": committee.held_at.isoformat(),
+            "agenda": committee.agenda[:500],
+        },
+        by=by,
+        organisation=organisation,
+        request=request,
+    )
+
+
 # --- Retour d'expérience --------------------------------------------------------------------
 
 FEEDBACK_FIELDS = (
@@ -569,11 +737,13 @@ def save_feedback(
         feedback = ExperienceFeedback(
             territory=territory, programme_id=territory.programme_id, created_by=by
         )
+    before = {field: getattr(feedback, field) for field in FEEDBACK_FIELDS}
     for field in FEEDBACK_FIELDS:
         if field in data:
             value = data[field]
             setattr(feedback, field, value.strip() if isinstance(value, str) else value)
     _check_feedback_figures({f: getattr(feedback, f) for f in FEEDBACK_FIELDS})
+    created = feedback.pk is None
     try:
         with transaction.atomic():
             feedback.save()
@@ -581,6 +751,19 @@ def save_feedback(
         raise FollowupError(
             "Ce territoire a déjà un retour d'expérience pour ce programme."
         ) from exc
+    record(
+        Action.FEEDBACK_DRAFT_SAVED,
+        actor=by,
+        organisation=organisation,
+        obj=feedback,
+        request=request,
+        details={
+            "event": "created" if created else "updated",
+            "territory": territory.pk,
+            "programme": territory.programme_id,
+            "changed": [f for f in FEEDBACK_FIELDS if getattr(feedback, f) != before[f]],
+        },
+    )
     return feedback
 
 
@@ -742,6 +925,52 @@ def set_meeting_presence(
         details={"event": "attendance", "invited": len(invited), "present": count},
     )
     return count
+
+
+@transaction.atomic
+def delete_meeting(
+    meeting: SharingMeeting,
+    *,
+    by: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+) -> dict[str, Any]:
+    """Delete a funder's sharing meeting with its invitations and its minutes (the PDF leaves
+    the storage after the commit). Returns the journal details."""
+    meeting = _locked_or_gone(MEETING, meeting, "programme")
+    _require(
+        queries.is_funder_of(organisation, meeting.programme),
+        "Seul le commanditaire du programme supprime ses réunions de partage d'expérience.",
+    )
+    invited = meeting.invitees.select_related("territory__commune").order_by(
+        "territory__commune__name"
+    )
+    return _delete_event(
+        meeting,
+        details={
+            "description": f"Réunion « {meeting.topic} » du {_when(meeting.held_at)}",
+            "programme": meeting.programme_id,
+            "held_at": meeting.held_at.isoformat(),
+            "invited": [i.territory.commune.name for i in invited],
+        },
+        by=by,
+        organisation=organisation,
+        request=request,
+    )
+
+
+def record_minutes_download(
+    obj: Minutes, *, by: User, organisation: Organisation, request: HttpRequest | None
+) -> None:
+    """Journal a download of a committee's or a meeting's minutes PDF."""
+    record(
+        Action.MINUTES_DOWNLOADED,
+        actor=by,
+        organisation=organisation,
+        obj=obj,
+        request=request,
+        details={"file": obj.minutes_file_name, "size": obj.minutes_file_size},
+    )
 
 
 def record_export(

@@ -21,6 +21,11 @@ urlpatterns = [
     path(T + "comites/<int:committee_id>/", views.committee, name="committee"),
     path(T + "comites/<int:committee_id>/modifier/", views.committee_edit, name="committee_edit"),
     path(
+        T + "comites/<int:committee_id>/supprimer/",
+        views.committee_delete,
+        name="committee_delete",
+    ),
+    path(
         T + "comites/<int:committee_id>/presences/",
         views.committee_attendance,
         name="committee_attendance",
@@ -49,6 +54,11 @@ urlpatterns = [
         name="training_edit",
     ),
     path(
+        "<int:organisation_id>/formations/<int:pk>/supprimer/",
+        views.training_delete,
+        name="training_delete",
+    ),
+    path(
         "<int:organisation_id>/formations/<int:pk>/presences/",
         views.training_attendance,
         name="training_attendance",
@@ -70,6 +80,11 @@ urlpatterns = [
         "<int:organisation_id>/rencontres/<int:pk>/modifier/",
         views.meeting_edit,
         name="meeting_edit",
+    ),
+    path(
+        "<int:organisation_id>/rencontres/<int:pk>/supprimer/",
+        views.meeting_delete,
+        name="meeting_delete",
     ),
     path(
         "<int:organisation_id>/rencontres/<int:pk>/presences/",

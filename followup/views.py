@@ -5,13 +5,16 @@ Every URL starts with the organisation the user acts for. Funders and hubs follo
 of their programmes; a municipality its own territory; prescribers and operators see the
 trainings they are invited to."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, table_response
@@ -80,9 +83,12 @@ def _minutes_input(form) -> MinutesInput:
     )
 
 
-def _minutes_response(obj: Minutes, filename: str) -> FileResponse:
+def _minutes_response(request, membership, obj: Minutes, filename: str) -> FileResponse:
     if not obj.minutes_file:
         raise Http404("Aucun compte rendu en PDF.")
+    services.record_minutes_download(
+        obj, by=request.user, organisation=membership.organisation, request=request
+    )
     response = FileResponse(
         obj.minutes_file.open("rb"),
         as_attachment=True,
@@ -92,6 +98,64 @@ def _minutes_response(obj: Minutes, filename: str) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n <= 1 else plural}"
+
+
+def _minutes_losses(obj: Minutes) -> list[str]:
+    losses = []
+    if obj.minutes_html:
+        losses.append("le compte rendu rédigé")
+    if obj.minutes_file:
+        losses.append(
+            f"le compte rendu en PDF « {obj.minutes_file_name} » "
+            f"({filesizeformat(obj.minutes_file_size)}), effacé du stockage"
+        )
+    return losses
+
+
+def _confirm_delete(
+    request: HttpRequest,
+    membership: Membership,
+    obj,
+    action,
+    *,
+    heading: str,
+    losses: list[str],
+    button: str,
+    cancel_url: str,
+    success,
+    redirect_to: str,
+    territory=None,
+) -> HttpResponse:
+    """The confirmation page of a deletion (GET), and the deletion itself (POST, through
+    ``action``); a refusal shows the page again with its reason, nothing deleted."""
+    refusal = services.deletion_refusal(obj, by=request.user, organisation=membership.organisation)
+    return _form_page(
+        request,
+        # Nothing to fill in: bound on a POST (even an empty one), so that it is valid.
+        forms.Form(request.POST if request.method == "POST" else None),
+        lambda data: action(),
+        success=success,
+        redirect_to=redirect_to,
+        template="followup/confirm_delete.html",
+        context=_ctx(
+            membership,
+            heading=heading,
+            losses=losses,
+            button=button,
+            cancel_url=cancel_url,
+            refusal=refusal,
+            crumb=str(obj),
+            territory=territory,
+        ),
+    )
+
+
+def _day(moment) -> str:
+    return f"{timezone.localtime(moment):%d/%m/%Y}"
 
 
 def _export(request, membership, name: str, fmt: str, header, rows) -> HttpResponse:
@@ -527,7 +591,43 @@ def committee_minutes(request: HttpRequest, organisation_id: int, pk: int, commi
     membership, territory = _territory_access(request, organisation_id, pk)
     obj = queries.get_committee_or_404(territory, committee_id)
     return _minutes_response(
-        obj, f"comite-suivi-{territory.commune_id}-{obj.held_at:%Y%m%d}-{obj.pk}.pdf"
+        request,
+        membership,
+        obj,
+        f"comite-suivi-{territory.commune_id}-{obj.held_at:%Y%m%d}-{obj.pk}.pdf",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def committee_delete(request: HttpRequest, organisation_id: int, pk: int, committee_id: int):
+    membership, territory = _committee_writer(request, organisation_id, pk)
+    obj = queries.get_committee_or_404(territory, committee_id)
+
+    def delete() -> dict:
+        return services.delete_committee(
+            obj, by=request.user, organisation=membership.organisation, request=request
+        )
+
+    return _confirm_delete(
+        request,
+        membership,
+        obj,
+        delete,
+        heading=f"Supprimer le comité de suivi du {_day(obj.held_at)} ?",
+        losses=[
+            f"le comité de suivi de {territory.commune.name} ({obj.where})",
+            _count(obj.attendee_count, "présence enregistrée", "présences enregistrées"),
+            *_minutes_losses(obj),
+            "sa place dans le suivi du territoire et dans le rapport d'évaluation",
+        ],
+        button="Supprimer le comité",
+        cancel_url=reverse(
+            "followup:committee", args=[membership.organisation_id, territory.pk, obj.pk]
+        ),
+        success=lambda done: f"{done['description']} : supprimé.",
+        redirect_to=reverse("followup:committees", args=[membership.organisation_id, territory.pk]),
+        territory=territory,
     )
 
 
@@ -671,6 +771,42 @@ def training_edit(request: HttpRequest, organisation_id: int, pk: int | None = N
         redirect_to=lambda saved: reverse("followup:training", args=[organisation.pk, saved.pk]),
         template="followup/training_form.html",
         context=_ctx(membership, session=session),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def training_delete(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
+    membership = _hub_writer(request, organisation_id)
+    organisation = membership.organisation
+    session = queries.get_training_or_404(organisation, pk)
+
+    def delete() -> dict:
+        return services.delete_training(
+            session, by=request.user, organisation=organisation, request=request
+        )
+
+    rows = _count(
+        session.attendee_count,
+        "ligne d'inscription ou de présence",
+        "lignes d'inscription ou de présence",
+    )
+    return _confirm_delete(
+        request,
+        membership,
+        session,
+        delete,
+        heading=f"Supprimer la session du {_day(session.starts_at)} ?",
+        losses=[
+            f"la session « {session.title} » ({session.get_audience_display().lower()}, "
+            f"{session.where})",
+            f"{rows}, dont {_count(session.attended_count, 'présent', 'présents')}",
+            "sa place dans le suivi des territoires concernés et dans le rapport d'évaluation",
+        ],
+        button="Supprimer la session",
+        cancel_url=reverse("followup:training", args=[organisation.pk, session.pk]),
+        success=lambda done: f"{done['description']} : supprimée.",
+        redirect_to=reverse("followup:trainings", args=[organisation.pk]),
     )
 
 
@@ -968,4 +1104,38 @@ def meeting_presence(request: HttpRequest, organisation_id: int, pk: int) -> Htt
 def meeting_minutes(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
     membership = queries.followup_membership_or_404(request.user, organisation_id)
     obj = queries.get_meeting_or_404(membership.organisation, pk)
-    return _minutes_response(obj, f"reunion-partage-{obj.held_at:%Y%m%d}-{obj.pk}.pdf")
+    return _minutes_response(
+        request, membership, obj, f"reunion-partage-{obj.held_at:%Y%m%d}-{obj.pk}.pdf"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_delete(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
+    membership = _funder_writer(request, organisation_id)
+    organisation = membership.organisation
+    obj = queries.get_meeting_or_404(organisation, pk)
+
+    def delete() -> dict:
+        return services.delete_meeting(
+            obj, by=request.user, organisation=organisation, request=request
+        )
+
+    invited = _count(obj.invited_count, "territoire invité", "territoires invités")
+    return _confirm_delete(
+        request,
+        membership,
+        obj,
+        delete,
+        heading=f"Supprimer la réunion du {_day(obj.held_at)} ?",
+        losses=[
+            f"la réunion de partage d'expérience « {obj.topic} » ({obj.where})",
+            f"{invited}, dont {_count(obj.present_count, 'présent', 'présents')}",
+            *_minutes_losses(obj),
+            "sa place dans le suivi des territoires invités et dans le rapport d'évaluation",
+        ],
+        button="Supprimer la réunion",
+        cancel_url=reverse("followup:meeting", args=[organisation.pk, obj.pk]),
+        success=lambda done: f"{done['description']} : supprimée.",
+        redirect_to=reverse("followup:meetings", args=[organisation.pk]),
+    )

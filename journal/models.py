@@ -74,6 +74,14 @@ class JournalEntry(models.Model):
         FOLLOWUP_MEETING_RECORDED = "FOLLOWUP_MEETING_RECORDED", "Comité de suivi enregistré"
         FEEDBACK_SUBMITTED = "FEEDBACK_SUBMITTED", "Retour d'expérience transmis"
         SHARING_MEETING_RECORDED = "SHARING_MEETING_RECORDED", "Rencontre d'échange enregistrée"
+        FEEDBACK_DRAFT_SAVED = "FEEDBACK_DRAFT_SAVED", "Brouillon du retour d'expérience enregistré"
+        MINUTES_DOWNLOADED = "MINUTES_DOWNLOADED", "Compte rendu téléchargé"
+        TRAINING_DELETED = "TRAINING_DELETED", "Session de formation supprimée"
+        COMMITTEE_DELETED = "COMMITTEE_DELETED", "Comité de suivi supprimé"
+        SHARING_MEETING_DELETED = (
+            "SHARING_MEETING_DELETED",
+            "Réunion de partage d'expérience supprimée",
+        )
         # Counter-payment and finance
         FINANCE_ROLE_CHANGED = "FINANCE_ROLE_CHANGED", "Rôle finance modifié"
         PAYMENT_RUN_PREPARED = "PAYMENT_RUN_PREPARED", "Campagne de contre-paiement préparée"

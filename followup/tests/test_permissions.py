@@ -172,6 +172,10 @@ CASES = {
     ),
     "meeting_edit": ("followup:meeting_edit", ["M"], FUNDER_WRITE_MEETING),
     "meeting_presence": ("followup:meeting_presence", ["M"], FUNDER_WRITE_MEETING),
+    # Deletion: the confirmation page, for the same people as the edit pages.
+    "committee_delete": ("followup:committee_delete", ["A", "C"], HUB_WRITE_TERRITORY),
+    "training_delete": ("followup:training_delete", ["T"], HUB_WRITE_TRAINING),
+    "meeting_delete": ("followup:meeting_delete", ["M"], FUNDER_WRITE_MEETING),
 }
 
 
