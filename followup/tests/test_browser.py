@@ -183,6 +183,19 @@ def test_hub_records_a_committee_and_the_funder_a_sharing_meeting(
     screenshot(page, "followup-meeting")
     assert SharingMeeting.objects.get().invitees.filter(present=True).count() == 1
 
+    # The funder deletes the meeting, after a confirmation page that says what will be lost.
+    page.get_by_role("link", name="Supprimer la réunion").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Supprimer la réunion du 10/02/2022 ?"
+    )
+    expect(page.get_by_text("2 territoires invités, dont 1 présent")).to_be_visible()
+    axe_check(page)
+    screenshot(page, "followup-meeting-delete")
+    page.get_by_role("button", name="Supprimer la réunion").click()
+    expect(page.get_by_role("status")).to_contain_text("supprimée")
+    expect(page.get_by_text("Aucune réunion de partage d'expérience")).to_be_visible()
+    assert not SharingMeeting.objects.exists()
+
     page.goto(f"/suivi/{w.funder.pk}/")
     axe_check(page)
     screenshot(page, "followup-territories-funder")
