@@ -213,7 +213,7 @@ TRAINING = _EventKind(
     deleted=Action.TRAINING_DELETED,
     admin_only=(
         "Des présences sont enregistrées pour cette session : seul un administrateur du hub peut "
-        "la supprimer. Rien n'a été supprimé."
+        "la supprimer."
     ),
     gone="Cette session de formation a déjà été supprimée.",
 )
@@ -226,7 +226,7 @@ COMMITTEE = _EventKind(
     deleted=Action.COMMITTEE_DELETED,
     admin_only=(
         "Des présences sont enregistrées pour ce comité : seul un administrateur du hub peut le "
-        "supprimer. Rien n'a été supprimé."
+        "supprimer."
     ),
     gone="Ce comité de suivi a déjà été supprimé.",
 )
@@ -242,7 +242,7 @@ MEETING = _EventKind(
     presence=("invitees", "present"),
     admin_only=(
         "Des territoires sont notés présents à cette réunion : seul un administrateur du "
-        "commanditaire peut la supprimer. Rien n'a été supprimé."
+        "commanditaire peut la supprimer."
     ),
     gone="Cette réunion de partage d'expérience a déjà été supprimée.",
 )
@@ -330,7 +330,7 @@ def _delete_event(
     kind = _kind_of(event)
     refusal = deletion_refusal(event, by=by, organisation=organisation)
     if refusal:
-        raise FollowupError(refusal)
+        raise FollowupError(f"{refusal} Rien n'a été supprimé.")
     related, flag = kind.presence
     rows = getattr(event, related).all()
     details = {**details, "rows": rows.count(), "present": rows.filter(**{flag: True}).count()}

@@ -3,6 +3,8 @@ once someone was recorded present), what goes (attendance, invitations, the minu
 the commit only), the journal entry that keeps its description, and the pages (confirmation on
 GET, deletion on POST, every role). Also the journal of feedback drafts and minutes downloads."""
 
+from html import unescape
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -242,11 +244,13 @@ def test_a_refused_deletion_says_why_and_changes_nothing(client, world):
     url = reverse("followup:training_delete", args=[w.hub.pk, session.pk])
     content = client.get(url).content.decode()
     assert "seul un administrateur du hub peut la supprimer" in content
+    assert "Rien n'a été supprimé" not in unescape(content)  # nothing was tried yet
     assert "button-danger" not in content
     before = _snapshot()
     response = client.post(url)
     assert response.status_code == 400
     assert "seul un administrateur du hub peut la supprimer" in response.content.decode()
+    assert "Rien n'a été supprimé" in unescape(response.content.decode())
     assert _snapshot() == before
 
 
