@@ -277,7 +277,7 @@ def _new_or_locked(
     if created:
         event = kind.model(**{kind.parent: owner}, created_by=by)
     else:
-        event = kind.model.objects.select_for_update(of=("self",)).get(pk=event.pk)
+        event = _locked_or_gone(kind, event)
         if getattr(event, f"{kind.parent}_id") != owner.pk:
             raise FollowupError(kind.moved)
     for field in kind.fields:
@@ -427,11 +427,7 @@ def set_training_attendance(
     """Replace a session's attendance list: organisations (among the prescribers and operators
     of the concerned territories) and people without an account, each registered, present, or
     both (a present organisation that had not registered is a walk-in)."""
-    session = (
-        TrainingSession.objects.select_for_update(of=("self",))
-        .select_related("programme")
-        .get(pk=session.pk)
-    )
+    session = _locked_or_gone(TRAINING, session, "programme")
     _require(
         queries.is_hub_of(organisation, session.programme),
         "Seul le hub du programme enregistre les présences.",
@@ -600,10 +596,8 @@ def set_committee_attendance(
 ) -> list[CommitteeAttendance]:
     """Replace who attended a committee: organisations (the municipality, hub, funder, the
     territory's prescribers and operators) and people named in free text."""
-    committee = (
-        FollowupCommittee.objects.select_for_update(of=("self",))
-        .select_related("territory__programme", "territory__municipality")
-        .get(pk=committee.pk)
+    committee = _locked_or_gone(
+        COMMITTEE, committee, "territory__programme", "territory__municipality"
     )
     territory = committee.territory
     _require(
@@ -901,11 +895,7 @@ def set_meeting_presence(
     request: HttpRequest | None = None,
 ) -> int:
     """Mark which invited territories came. Returns how many were present."""
-    meeting = (
-        SharingMeeting.objects.select_for_update(of=("self",))
-        .select_related("programme")
-        .get(pk=meeting.pk)
-    )
+    meeting = _locked_or_gone(MEETING, meeting, "programme")
     _require(
         queries.is_funder_of(organisation, meeting.programme),
         "Seul le commanditaire du programme enregistre les présences.",

@@ -359,3 +359,33 @@ def test_saving_a_draft_through_the_page_is_journaled(client, world):
     assert response.status_code == 302
     entry = JournalEntry.objects.get(action=Action.FEEDBACK_DRAFT_SAVED)
     assert entry.actor == w.mun_a_member and "passes_distributed" in entry.details["changed"]
+
+
+def test_editing_or_marking_presence_on_a_deleted_item_is_refused_in_french(world):
+    """Someone deletes while someone else still has the edit or attendance page open: the late
+    save gets « déjà supprimé », not a server error, and nothing comes back."""
+    w = world
+    session, obj, gathering = training(w), committee(w), meeting(w)
+    stale = {"session": session, "committee": obj, "meeting": gathering}
+    services.delete_training(session, by=w.hub_member, organisation=w.hub)
+    services.delete_committee(obj, by=w.hub_member, organisation=w.hub)
+    services.delete_meeting(gathering, by=w.funder_admin, organisation=w.funder)
+    before = _snapshot()
+    with pytest.raises(FollowupError, match="déjà été supprimée"):
+        services.save_training(
+            stale["session"],
+            programme=w.programme,
+            territories=[w.territory_a],
+            data={"title": "Titre changé", "is_remote": False, "place": "Mairie"},
+            by=w.hub_member,
+            organisation=w.hub,
+        )
+    with pytest.raises(FollowupError, match="déjà été supprimée"):
+        _attend(w, stale["session"], present=True)
+    with pytest.raises(FollowupError, match="déjà été supprimé"):
+        _committee_presence(w, stale["committee"])
+    with pytest.raises(FollowupError, match="déjà été supprimée"):
+        services.set_meeting_presence(
+            stale["meeting"], present=[w.territory_a], by=w.funder_admin, organisation=w.funder
+        )
+    assert _snapshot() == before
