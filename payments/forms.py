@@ -76,6 +76,9 @@ class ExportRunForm(forms.Form):
 
 
 class MarkPaidForm(forms.Form):
+    """``run``: the exported run; a SEPA run cannot be paid before its requested execution date
+    (the date offered by default, and the earliest one accepted)."""
+
     paid_on = forms.DateField(
         label="Date du versement",
         help_text="La date à laquelle la banque (ou le comptable public) a payé les opérateurs.",
@@ -83,13 +86,27 @@ class MarkPaidForm(forms.Form):
         error_messages={"invalid": "Saisissez une date valide.", "required": "Indiquez une date."},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, run=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.execution_date = run.execution_date if run is not None else None
+        field = self.fields["paid_on"]
+        if self.execution_date is not None:
+            field.help_text = (
+                "La date à laquelle la banque a payé les opérateurs : au plus tôt le "
+                f"{self.execution_date:%d/%m/%Y}, date d'exécution demandée dans le fichier SEPA."
+            )
+            field.widget.attrs["min"] = self.execution_date.isoformat()
         if not self.is_bound:
-            self.initial.setdefault("paid_on", paris_today())
+            # A SEPA transfer is executed on the requested date: the likeliest paid date.
+            self.initial.setdefault("paid_on", self.execution_date or paris_today())
 
     def clean_paid_on(self) -> date:
         value = self.cleaned_data["paid_on"]
+        if self.execution_date is not None and value < self.execution_date:
+            raise forms.ValidationError(
+                f"Le virement a été demandé pour le {self.execution_date:%d/%m/%Y} : il ne peut "
+                f"pas avoir été payé le {value:%d/%m/%Y}. Rien n'a été modifié."
+            )
         if value > paris_today():
             raise forms.ValidationError("La date du versement ne peut pas être dans le futur.")
         return value

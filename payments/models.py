@@ -169,6 +169,13 @@ class PaymentRun(models.Model):
                 condition=~Q(status="PAID") | Q(paid_on__isnull=False),
                 name="payment_run_paid_dated",
             ),
+            # A bank never executes a transfer before the requested execution date.
+            models.CheckConstraint(
+                condition=Q(paid_on__isnull=True)
+                | Q(execution_date__isnull=True)
+                | Q(paid_on__gte=F("execution_date")),
+                name="payment_run_paid_after_execution_date",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="CANCELLED") | Q(cancelled_at__isnull=False),
                 name="payment_run_cancel_dated",

@@ -737,6 +737,14 @@ def _operator_recipients(operator_ids) -> dict[int, list[str]]:
     return recipients
 
 
+def earliest_paid_on(run: PaymentRun) -> date:
+    """The first day an exported run can have been paid: the requested execution date of a SEPA
+    file (a bank never executes before ReqdExctnDt), otherwise the export day."""
+    if run.execution_date is not None:
+        return run.execution_date
+    return timezone.localtime(run.exported_at, PARIS).date()
+
+
 def mark_paid(
     run: PaymentRun, *, paid_on: date, actor, request: HttpRequest | None = None
 ) -> PaymentRun:
@@ -748,9 +756,15 @@ def mark_paid(
         run = _lock_run(run)
         if run.status != RunStatus.EXPORTED:
             raise PaymentError("Seule une campagne exportée peut être marquée payée.")
+        earliest = earliest_paid_on(run)
+        if run.execution_date is not None and paid_on < run.execution_date:
+            raise PaymentError(
+                f"Le virement a été demandé pour le {run.execution_date:%d/%m/%Y} : il ne peut "
+                f"pas avoir été payé le {paid_on:%d/%m/%Y}. Rien n'a été modifié."
+            )
         if paid_on > paris_today():
             raise PaymentError("La date de paiement ne peut pas être dans le futur.")
-        if paid_on < timezone.localtime(run.exported_at, PARIS).date():
+        if paid_on < earliest:
             raise PaymentError("La date de paiement ne peut pas précéder l'export.")
         lines = list(run.lines.filter(status=LineStatus.PENDING).select_related("operator"))
         PaymentLine.objects.filter(run=run, status=LineStatus.PENDING).update(

@@ -206,7 +206,14 @@ def run_detail(request: HttpRequest, organisation_id: int, run_id: int) -> HttpR
             "run": run,
             "page": page,
             "report": queries.reconciliation(run),
-            "paid_form": MarkPaidForm() if run.status == RunStatus.EXPORTED else None,
+            "paid_form": MarkPaidForm(run=run) if run.status == RunStatus.EXPORTED else None,
+            "paid_waits_until": (
+                run.execution_date
+                if run.status == RunStatus.EXPORTED
+                and run.execution_date is not None
+                and run.execution_date > services.paris_today()
+                else None
+            ),
             "export_form": (
                 ExportRunForm() if run.status == RunStatus.VALIDATED and run.is_sepa else None
             ),
@@ -367,7 +374,7 @@ def run_paid(request: HttpRequest, organisation_id: int, run_id: int) -> HttpRes
     _, run, gate = _act(request, organisation_id, run_id)
     if gate:
         return gate
-    form = MarkPaidForm(request.POST)
+    form = MarkPaidForm(request.POST, run=run)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(_detail_url(run))

@@ -2,9 +2,10 @@
 run and reads its reconciliation; a second finance user validates and exports it; the operator
 reads its « Relevés et paiements ». axe-core finds no serious or critical violation."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -107,7 +108,30 @@ def test_finance_prepares_a_run_and_the_operator_reads_its_statement(
     expect(page.locator("#execution-date")).to_contain_text(f"{default:%d/%m/%Y}")
     axe_check(page)
     screenshot(page, "payments-run-exported")
-    services.mark_paid(run, paid_on=services.paris_today(), actor=w.finance[1])
+    # The bank executes on the requested date, never before: the page says so, and marking the
+    # run paid today is refused in French, nothing changed.
+    expect(page.locator("#paid-waits")).to_contain_text(
+        f"Le virement a été demandé à la banque pour le {default:%d/%m/%Y}"
+    )
+    paid_field = page.get_by_label("Date du versement")
+    expect(paid_field).to_have_value(default.isoformat())
+    paid_field.fill(today.isoformat())
+    page.get_by_role("button", name="Marquer la campagne payée").click()
+    expect(
+        page.get_by_text(
+            f"Le virement a été demandé pour le {default:%d/%m/%Y} : il ne peut pas avoir été "
+            f"payé le {today:%d/%m/%Y}. Rien n'a été modifié."
+        )
+    ).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("Exportée")
+    axe_check(page)
+    screenshot(page, "payments-run-paid-too-early")
+    run.refresh_from_db()
+    assert run.status == RunStatus.EXPORTED and run.paid_on is None
+    with time_machine.travel(
+        datetime.combine(default, time(10), tzinfo=services.PARIS), tick=False
+    ):
+        services.mark_paid(run, paid_on=default, actor=w.finance[1])
 
     # The operator reads its statements.
     page.context.clear_cookies()

@@ -29,6 +29,7 @@ from programmes.models import Programme
 pytestmark = pytest.mark.django_db
 
 NOW = paris(2026, 3, 5)
+TODAY = date(2026, 3, 5)  # a Thursday: a SEPA file may ask for execution today
 
 
 @pytest.fixture(autouse=True)
@@ -178,10 +179,12 @@ def test_a_gap_blocks_validation():
     services.validate_run(run, actor=w.finance[1])
 
 
-def _through_export(w, run=None):
+def _through_export(w, run=None, execution_date=None):
+    """Validated and exported; the SEPA file asks for ``execution_date`` (default: the next
+    TARGET2 business day)."""
     run = run or prepare(w)
     services.validate_run(run, actor=w.finance[1])
-    filename, content = services.export_run(run, actor=w.finance[1])
+    filename, content = services.export_run(run, actor=w.finance[1], execution_date=execution_date)
     run.refresh_from_db()
     return run, filename, content
 
@@ -380,7 +383,7 @@ def test_public_accounting_blocks_operator_without_siret():
 
 def test_mark_paid_reimburses_passes_and_emails_operators(django_capture_on_commit_callbacks):
     w = _basic()
-    run, _, _ = _through_export(w)
+    run, _, _ = _through_export(w, execution_date=TODAY)
     with pytest.raises(PaymentError, match="futur"):
         services.mark_paid(run, paid_on=date(2026, 3, 6), actor=w.finance[0])
     with django_capture_on_commit_callbacks(execute=True):
@@ -412,7 +415,7 @@ def test_mark_paid_reimburses_passes_and_emails_operators(django_capture_on_comm
 
 def test_complementary_run_for_the_same_period_pays_a_rejected_line_at_once():
     w = _basic()
-    run, _, _ = _through_export(w)
+    run, _, _ = _through_export(w, execution_date=TODAY)
     b = w.operators[1][0]
     services.reject_line(run.lines.get(operator=b), reason="IBAN inconnu", actor=w.finance[0])
     services.mark_paid(run, paid_on=date(2026, 3, 5), actor=w.finance[0])
@@ -423,7 +426,7 @@ def test_complementary_run_for_the_same_period_pays_a_rejected_line_at_once():
 
 def test_rejected_line_carries_over_to_the_next_run():
     w = _basic()
-    run, _, _ = _through_export(w)
+    run, _, _ = _through_export(w, execution_date=TODAY)
     a, b = w.operators[0][0], w.operators[1][0]
     line_b = run.lines.get(operator=b)
     with pytest.raises(PaymentError, match="motif"):
@@ -442,7 +445,7 @@ def test_rejected_line_carries_over_to_the_next_run():
     assert lines[a.pk].pass_count == 1  # February
     assert queries.reconciliation(nxt).gaps == []
     services.validate_run(nxt, actor=w.finance[1])
-    services.export_run(nxt, actor=w.finance[1])
+    services.export_run(nxt, actor=w.finance[1], execution_date=TODAY)
     services.mark_paid(nxt, paid_on=date(2026, 3, 5), actor=w.finance[1])
     assert queries.reimbursed_by_order()[w.order.pk] == {"passes": 6, "cents": 6000}
 
@@ -496,3 +499,72 @@ def test_cancel_frees_the_passes_and_exported_runs_cannot_be_cancelled():
     run2, _, _ = _through_export(w, run2)
     with pytest.raises(PaymentError, match="exportée"):
         services.cancel_run(run2, actor=w.finance[0])
+
+
+# ------------------------------------------------- paid on or after the requested execution date
+
+
+def _paid_traces(run) -> tuple:
+    run.refresh_from_db()
+    return (
+        run.status,
+        run.paid_on,
+        set(run.lines.values_list("status", flat=True)),
+        JournalEntry.objects.filter(action=JournalEntry.Action.PAYMENT_RUN_PAID).count(),
+        PassEvent.objects.filter(kind=EventKind.REIMBURSED).count(),
+        Pass.objects.filter(status=PassStatus.REIMBURSED).count(),
+    )
+
+
+def test_a_sepa_run_cannot_be_paid_before_its_requested_execution_date():
+    w = _basic()
+    run = prepare(w)
+    services.validate_run(run, actor=w.finance[1])
+    services.export_run(run, actor=w.finance[1], execution_date=date(2026, 3, 9))
+    run.refresh_from_db()
+    before = _paid_traces(run)
+    assert before == (RunStatus.EXPORTED, None, {LineStatus.PENDING}, 0, 0, 0)
+    with pytest.raises(PaymentError) as refused:
+        services.mark_paid(run, paid_on=date(2026, 3, 5), actor=w.finance[0])
+    assert str(refused.value) == (
+        "Le virement a été demandé pour le 09/03/2026 : il ne peut pas avoir été payé le "
+        "05/03/2026. Rien n'a été modifié."
+    )
+    assert _paid_traces(run) == before
+    # On the requested execution date (a Monday), the payment is recorded.
+    with time_machine.travel(paris(2026, 3, 9, 10), tick=False):
+        with pytest.raises(PaymentError, match="demandé pour le 09/03/2026"):
+            services.mark_paid(run, paid_on=date(2026, 3, 6), actor=w.finance[0])
+        assert _paid_traces(run) == before
+        services.mark_paid(run, paid_on=date(2026, 3, 9), actor=w.finance[0])
+    run.refresh_from_db()
+    assert run.status == RunStatus.PAID and run.paid_on == date(2026, 3, 9)
+    assert PassEvent.objects.filter(kind=EventKind.REIMBURSED).exists()
+    assert Pass.objects.filter(status=PassStatus.REIMBURSED).count() == run.pass_count
+
+
+def test_a_public_accounting_run_is_still_paid_from_its_export_day():
+    w = world(mode=Programme.PaymentMode.PUBLIC_ACCOUNTING)
+    w.redeem(0, w.passes[0:2], paris(2026, 1, 10))
+    run = prepare(w)
+    services.validate_run(run, actor=w.finance[1])
+    services.export_run(run, actor=w.finance[1])
+    run.refresh_from_db()
+    assert run.execution_date is None
+    with pytest.raises(PaymentError, match="précéder l'export"):
+        services.mark_paid(run, paid_on=date(2026, 3, 4), actor=w.finance[0])
+    services.mark_paid(run, paid_on=date(2026, 3, 5), actor=w.finance[0])  # the export day
+    run.refresh_from_db()
+    assert run.status == RunStatus.PAID and run.paid_on == date(2026, 3, 5)
+
+
+def test_paid_before_the_execution_date_is_refused_by_constraint():
+    w = _basic()
+    run = prepare(w)
+    services.validate_run(run, actor=w.finance[1])
+    services.export_run(run, actor=w.finance[1], execution_date=date(2026, 3, 5))
+    runs = PaymentRun.objects.filter(pk=run.pk)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        runs.update(status=RunStatus.PAID, paid_on=date(2026, 3, 4), paid_by=w.finance[0])
+    runs.update(status=RunStatus.PAID, paid_on=date(2026, 3, 5), paid_by=w.finance[0])
+    assert runs.get().paid_on == date(2026, 3, 5)

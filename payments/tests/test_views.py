@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from core.exports import read_xlsx
 from journal.models import JournalEntry
+from ledger.models import EventKind, PassEvent
 from organisations.models import Organisation, Role
 from passnum.testing import make_member, make_org
 from payments import services
@@ -184,9 +185,22 @@ def test_full_flow_through_the_screens_with_four_eyes(
     assert response.status_code == 302
     line.refresh_from_db()
     assert line.status == LineStatus.REJECTED
-    with django_capture_on_commit_callbacks(execute=True):
+    # Today is before the requested execution date: refused, nothing changes.
+    today = services.paris_today()
+    response = client.post(
+        reverse("payments:run_paid", args=[org, run.pk]), {"paid_on": today.isoformat()}
+    )
+    assert f"Le virement a été demandé pour le {default:%d/%m/%Y}" in text(client.get(response.url))
+    run.refresh_from_db()
+    assert run.status == RunStatus.EXPORTED and run.paid_on is None
+    # On the execution date (a new session by then), the payment is confirmed.
+    with (
+        time_machine.travel(paris(default.year, default.month, default.day, 10), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        login(client, w.finance[1])
         client.post(
-            reverse("payments:run_paid", args=[org, run.pk]), {"paid_on": date.today().isoformat()}
+            reverse("payments:run_paid", args=[org, run.pk]), {"paid_on": default.isoformat()}
         )
     run.refresh_from_db()
     assert run.status == RunStatus.PAID
@@ -401,3 +415,47 @@ def test_draft_is_invisible_to_operators(client, w):
     client.force_login(w.operators[0][3])
     body = text(client.get(reverse("payments:operator_statements", args=[w.operators[0][0].pk])))
     assert "Aucun paiement" in body and "30,00" in body  # pending: 3 passes
+
+
+def test_mark_paid_waits_for_the_requested_execution_date(client, w):
+    # Friday 27/11/2026, the file asks for Monday 30/11/2026.
+    with time_machine.travel(paris(2026, 11, 27, 10), tick=False):
+        run = _validated(w)
+        services.export_run(run, actor=w.finance[1], execution_date=date(2026, 11, 30))
+        login(client, w.finance[1])
+        page = text(client.get(_detail(w, run)))
+        assert "Le virement a été demandé à la banque pour le 30/11/2026" in page
+        assert "au plus tôt le 30/11/2026" in page
+        assert 'value="2026-11-30"' in page and 'min="2026-11-30"' in page
+        url = reverse("payments:run_paid", args=[w.payer.pk, run.pk])
+        # Another payer's finance user, verified: 404, nothing changed.
+        outsider, other = finance_user(make_org(kind=Organisation.Kind.ISSUER)), Client()
+        login(other, outsider)
+        assert other.post(url, {"paid_on": "2026-11-30"}).status_code == 404
+        for value in ("2026-11-27", "2026-11-30"):  # too early; then in the future
+            response = client.post(url, {"paid_on": value})
+            assert response.status_code == 302 and response.url == _detail(w, run)
+            page = text(client.get(response.url))
+            if value == "2026-11-27":
+                assert (
+                    "Le virement a été demandé pour le 30/11/2026 : il ne peut pas avoir été payé "
+                    "le 27/11/2026. Rien n'a été modifié." in page
+                )
+            else:
+                assert "La date du versement ne peut pas être dans le futur." in page
+            run.refresh_from_db()
+            assert run.status == RunStatus.EXPORTED and run.paid_on is None
+            assert set(run.lines.values_list("status", flat=True)) == {LineStatus.PENDING}
+            assert not JournalEntry.objects.filter(
+                action=JournalEntry.Action.PAYMENT_RUN_PAID
+            ).exists()
+            assert not PassEvent.objects.filter(kind=EventKind.REIMBURSED).exists()
+    # Monday 30/11/2026: the button works, the waiting notice is gone.
+    with time_machine.travel(paris(2026, 11, 30, 10), tick=False):
+        login(client, w.finance[1])
+        assert "pourra être marquée payée" not in text(client.get(_detail(w, run)))
+        response = client.post(url, {"paid_on": "2026-11-30"})
+        assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == RunStatus.PAID and run.paid_on == date(2026, 11, 30)
+    assert JournalEntry.objects.filter(action=JournalEntry.Action.PAYMENT_RUN_PAID).count() == 1
