@@ -64,6 +64,14 @@ def next_target2_business_day(after: date) -> date:
     return day
 
 
+def previous_target2_business_day(before: date) -> date:
+    """The last TARGET2 business day strictly before ``before``."""
+    day = before - timedelta(days=1)
+    while not is_target2_business_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def execution_date_problem(day: date, today: date) -> str | None:
     """Why ``day`` cannot be the requested execution date of a transfer file exported on
     ``today`` (a French sentence), or None. Today itself is accepted when TARGET2 is open."""

@@ -5,20 +5,23 @@
   authenticator app (or scan the otpauth:// URI as a QR code).
 - The issuer's debtor account, and bank details for the operators that redeemed passes — except
   one, which shows as « bloqué » in the run's report.
-- One PAID run over the passes redeemed so far, then (that operator's bank details now recorded)
-  one DRAFT complementary run over its passes, waiting for validation.
+- One PAID run over the passes redeemed until the eve of the export (exported on a past TARGET2
+  business day, paid on the next one: its requested execution date), then (that operator's bank
+  details now recorded) one DRAFT complementary run over its passes, waiting for validation.
 
 Idempotent: a second run changes nothing (runs are only made when the programme has none).
 """
 
 import base64
 import secrets
+from datetime import date, datetime, time, timedelta
 
 from django.test.utils import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from schwifty import IBAN
 
 from accounts.models import User
+from core import demo_clock
 from core.demo import DEMO_PASSWORD, EMAIL_DOMAIN, DemoLogin
 from ledger.models import Redemption
 from operators.models import BankAccount
@@ -26,6 +29,7 @@ from organisations.models import Membership, Organisation, Role
 from programmes.models import Programme
 
 from . import services
+from .calendar import previous_target2_business_day
 from .models import PayerBankAccount, PaymentRun
 
 DEVICE_NAME = "Application d'authentification (démo)"
@@ -118,19 +122,28 @@ def _runs(programme: Programme, issuer: Organisation, preparer, validator) -> li
     if not operators:
         return ["Contre-paiements : aucun pass utilisé, aucune campagne créée."]
     held_back = operators[-1] if len(operators) > 1 else None
-    for operator in operators:
-        if operator == held_back or BankAccount.objects.filter(operator=operator).exists():
-            continue
-        _bank_account(operator, preparer)
-    today = services.paris_today()
+    # A bank never executes a transfer before the requested execution date: the paid run is
+    # replayed under the demo clock on the last two TARGET2 business days before today (exported
+    # on the first, executed and paid on the second), so the demo works on any day of the week.
+    paid_day = previous_target2_business_day(services.paris_today())
+    export_day = previous_target2_business_day(paid_day)
+    period_end = export_day - timedelta(days=1)
+    with demo_clock.at(_at(export_day, 8)):
+        for operator in operators:
+            if operator == held_back or BankAccount.objects.filter(operator=operator).exists():
+                continue
+            _bank_account(operator, preparer)
     out = []
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        run = services.prepare_run(
-            payer=issuer, programme=programme, period_end=today, actor=preparer
-        )
-        services.validate_run(run, actor=validator)
-        services.export_run(run, actor=validator)
-        services.mark_paid(run, paid_on=today, actor=validator)
+        with demo_clock.at(_at(export_day, 9)):
+            run = services.prepare_run(
+                payer=issuer, programme=programme, period_end=period_end, actor=preparer
+            )
+        with demo_clock.at(_at(export_day, 11)):
+            services.validate_run(run, actor=validator)
+            services.export_run(run, actor=validator, execution_date=paid_day)
+        with demo_clock.at(_at(paid_day, 16)):
+            run = services.mark_paid(run, paid_on=paid_day, actor=validator)
     out.append(
         f"Campagne {run.reference} payée : {run.pass_count} pass, {len(run.blocked)} opérateur "
         "bloqué (sans coordonnées bancaires)."
@@ -139,7 +152,7 @@ def _runs(programme: Programme, issuer: Organisation, preparer, validator) -> li
         _bank_account(held_back, preparer)
         try:
             draft = services.prepare_run(
-                payer=issuer, programme=programme, period_end=today, actor=preparer
+                payer=issuer, programme=programme, period_end=period_end, actor=preparer
             )
         except services.PaymentError as exc:
             out.append(f"Pas de brouillon : {exc}")
@@ -149,6 +162,10 @@ def _runs(programme: Programme, issuer: Organisation, preparer, validator) -> li
                 f"par {validator.email} (quatre yeux)."
             )
     return out
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=services.PARIS)
 
 
 def _bank_account(operator: Organisation, by) -> BankAccount:

@@ -226,7 +226,8 @@ def month_of_activity(side: Side, month: int, used: int, operators, beneficiary_
 
 
 def run_month(side: Side, period_end: date, *, reject_operator=None) -> PaymentRun:
-    """Prepared by one finance user, validated by another, exported and paid on the same day."""
+    """Prepared by one finance user, validated by another, exported, then paid: on the export day
+    in public accounting, on the requested execution date for a SEPA file."""
     run = payments.prepare_run(
         payer=side.payer, programme=side.programme, period_end=period_end, actor=side.preparer
     )
@@ -238,8 +239,13 @@ def run_month(side: Side, period_end: date, *, reject_operator=None) -> PaymentR
     if reject_operator is not None:
         line = PaymentLine.objects.get(run=run, operator=reject_operator)
         payments.reject_line(line, reason="Compte clos", actor=side.validator)
-    today = datetime.now(PARIS).date()
-    payments.mark_paid(run, paid_on=today, actor=side.validator)
+    run.refresh_from_db()
+    if run.execution_date is None:  # public accounting: paid on the export day
+        payments.mark_paid(run, paid_on=datetime.now(PARIS).date(), actor=side.validator)
+    else:  # a bank executes on the requested date, never before: travel there to mark it paid
+        day = run.execution_date
+        with at(day.year, day.month, day.day, 9):
+            payments.mark_paid(run, paid_on=day, actor=side.validator)
     run.refresh_from_db()
     side.runs.append(run)
     return run
