@@ -21,7 +21,7 @@ from django.utils import timezone
 
 
 class DemoClockError(ValueError):
-    pass
+    """A demo step dated in the future or without a time zone."""
 
 
 @contextmanager

@@ -1,6 +1,23 @@
 from django.db import models
 
 
+def coordinates_check(name: str) -> models.CheckConstraint:
+    """A position (``latitude``, ``longitude``) is both coordinates in range, or neither. NULL
+    passes a CHECK, so both are required explicitly (used by communes and places)."""
+    return models.CheckConstraint(
+        condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+        | models.Q(
+            latitude__isnull=False,
+            longitude__isnull=False,
+            latitude__gte=-90,
+            latitude__lte=90,
+            longitude__gte=-180,
+            longitude__lte=180,
+        ),
+        name=name,
+    )
+
+
 class Intercommunality(models.Model):
     """An EPCI (métropole, communauté…) or an EPT of the Métropole du Grand Paris."""
 
@@ -96,19 +113,7 @@ class Commune(models.Model):
                 | models.Q(kind="ARRONDISSEMENT", parent__isnull=False),
                 name="commune_arrondissement_has_parent",
             ),
-            models.CheckConstraint(
-                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
-                | models.Q(
-                    # NULL passes a CHECK: both coordinates are required explicitly.
-                    latitude__isnull=False,
-                    longitude__isnull=False,
-                    latitude__gte=-90,
-                    latitude__lte=90,
-                    longitude__gte=-180,
-                    longitude__lte=180,
-                ),
-                name="commune_centre_valid",
-            ),
+            coordinates_check("commune_centre_valid"),
         ]
 
     def __str__(self) -> str:

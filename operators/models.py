@@ -4,6 +4,8 @@ issue: documents, questionnaire, bank details, opening hours…)."""
 from django.conf import settings
 from django.db import models
 
+from geo.models import coordinates_check
+
 
 class Qualification(models.TextChoices):
     SUBMITTED = "SUBMITTED", "Candidature déposée"
@@ -226,19 +228,7 @@ class Place(models.Model):
                 condition=models.Q(qualification__in=QUALIFICATION_VALUES),
                 name="place_qualification_valid",
             ),
-            models.CheckConstraint(
-                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
-                | models.Q(
-                    # NULL passes a CHECK: both coordinates are required explicitly.
-                    latitude__isnull=False,
-                    longitude__isnull=False,
-                    latitude__gte=-90,
-                    latitude__lte=90,
-                    longitude__gte=-180,
-                    longitude__lte=180,
-                ),
-                name="place_coordinates_valid",
-            ),
+            coordinates_check("place_coordinates_valid"),
         ]
 
     def __str__(self) -> str:
